@@ -1,0 +1,298 @@
+//! Judges observations against the catalog: one finding per check and subject.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::Date;
+
+use crate::catalog::{describe, display, meets, Catalog, Check, Severity};
+use crate::observation::{Observation, ObservationStatus};
+use crate::probes;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The requirement is met.
+    Pass,
+    /// A blocker's requirement is not met.
+    Fail,
+    /// A warning's requirement is not met.
+    Warn,
+    /// An informational check's requirement is not met.
+    Info,
+    /// Could not be assessed; `reason` says why.
+    Error,
+    /// Outside the selected scopes, or the subject does not need it.
+    NotApplicable,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Fail,
+        Status::Error,
+        Status::Warn,
+        Status::Info,
+        Status::Pass,
+        Status::NotApplicable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Warn => "warn",
+            Status::Info => "info",
+            Status::Error => "error",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+
+    /// Items that go on the remediation checklist.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Fail | Status::Error | Status::Warn)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One check judged on one subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Finding {
+    pub check_id: String,
+    pub title: String,
+    pub area: String,
+    /// What it was checked on: a domain, host:port, a DNS name, a site; "-" when nothing was.
+    pub subject: String,
+    pub status: Status,
+    pub severity: Severity,
+    /// The observed value as a reader sees it; absent when nothing was observed.
+    pub observed: Option<String>,
+    pub expected: String,
+    /// Why the check could not be assessed or does not apply.
+    pub reason: Option<String>,
+    pub remediation: Vec<String>,
+    pub reference: String,
+    pub source: String,
+    /// The fact comes from community tools, not a Microsoft document.
+    pub community: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// No blocker in scope failed or went unassessed.
+    Ready,
+    /// A blocker in scope failed.
+    NotReady,
+    /// No blocker failed, but some could not be assessed.
+    Incomplete,
+}
+
+impl Verdict {
+    pub fn of(findings: &[Finding]) -> Verdict {
+        let blockers = || findings.iter().filter(|f| f.severity == Severity::Blocker);
+        if blockers().any(|f| f.status == Status::Fail) {
+            Verdict::NotReady
+        } else if blockers().any(|f| f.status == Status::Error) {
+            Verdict::Incomplete
+        } else {
+            Verdict::Ready
+        }
+    }
+}
+
+/// Every check of the catalog, judged on the observations of its probe.
+pub fn evaluate(
+    catalog: &Catalog,
+    observations: &[Observation],
+    scopes: &[String],
+    today: Date,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for check in &catalog.checks {
+        if !check.scopes.iter().any(|s| scopes.contains(s)) {
+            let reason = format!("out of scope: needs scope {}", check.scopes.join(" or "));
+            findings.push(finding(
+                check,
+                "-",
+                Status::NotApplicable,
+                None,
+                Some(reason),
+            ));
+            continue;
+        }
+        let matching: Vec<&Observation> = observations
+            .iter()
+            .filter(|o| o.probe == check.probe && filter_matches(check, o))
+            .collect();
+        if matching.is_empty() {
+            findings.push(finding(
+                check,
+                "-",
+                Status::Error,
+                None,
+                Some(not_collected(check)),
+            ));
+        }
+        for obs in matching {
+            findings.push(judge(check, obs, today));
+        }
+    }
+    findings
+}
+
+fn judge(check: &Check, obs: &Observation, today: Date) -> Finding {
+    match obs.status {
+        ObservationStatus::Failed => {
+            let reason = obs
+                .reason
+                .clone()
+                .unwrap_or_else(|| "the probe failed".into());
+            finding(check, &obs.subject, Status::Error, None, Some(reason))
+        }
+        ObservationStatus::NotApplicable => {
+            let reason = obs
+                .reason
+                .clone()
+                .unwrap_or_else(|| "does not apply".into());
+            finding(
+                check,
+                &obs.subject,
+                Status::NotApplicable,
+                None,
+                Some(reason),
+            )
+        }
+        ObservationStatus::Observed => {
+            let value = obs.fields.get(&check.field);
+            let observed = Some(observed_text(check, obs, value));
+            match meets(&check.requirement, value, today) {
+                Ok(true) => finding(check, &obs.subject, Status::Pass, observed, None),
+                Ok(false) => {
+                    let status = match check.severity {
+                        Severity::Blocker => Status::Fail,
+                        Severity::Warning => Status::Warn,
+                        Severity::Info => Status::Info,
+                    };
+                    finding(check, &obs.subject, status, observed, None)
+                }
+                Err(e) => {
+                    let reason = format!("cannot judge field {}: {e}", check.field);
+                    finding(check, &obs.subject, Status::Error, observed, Some(reason))
+                }
+            }
+        }
+    }
+}
+
+fn observed_text(check: &Check, obs: &Observation, value: Option<&Value>) -> String {
+    let shown = value.map(display).unwrap_or_else(|| "(none)".into());
+    let label = check
+        .label_field
+        .as_ref()
+        .and_then(|l| obs.fields.get(l))
+        .filter(|v| !v.is_null());
+    match label {
+        Some(l) => format!("{shown} ({})", display(l)),
+        None => shown,
+    }
+}
+
+/// A filter value must equal the field, or be contained in it when the field is a list.
+fn filter_matches(check: &Check, obs: &Observation) -> bool {
+    check
+        .filter
+        .iter()
+        .all(|(key, want)| match obs.fields.get(key) {
+            Some(Value::Array(items)) => items.contains(want),
+            Some(v) => v == want,
+            None => false,
+        })
+}
+
+fn not_collected(check: &Check) -> String {
+    match probes::spec(&check.probe) {
+        Some(spec) if probes::implemented(spec.name) => {
+            format!(
+                "not assessed: no observation from probe {}; {}",
+                spec.name, spec.needs
+            )
+        }
+        _ => format!(
+            "not assessed: this version of readyscan cannot collect probe {} yet",
+            check.probe
+        ),
+    }
+}
+
+fn finding(
+    check: &Check,
+    subject: &str,
+    status: Status,
+    observed: Option<String>,
+    reason: Option<String>,
+) -> Finding {
+    Finding {
+        check_id: check.id.clone(),
+        title: check.title.clone(),
+        area: check.area.clone(),
+        subject: subject.to_string(),
+        status,
+        severity: check.severity,
+        observed,
+        expected: if check.expected.is_empty() {
+            describe(&check.requirement)
+        } else {
+            check.expected.clone()
+        },
+        reason,
+        remediation: check.remediation.clone(),
+        reference: check.reference.clone(),
+        source: check.source.clone(),
+        community: check.community,
+    }
+}
+
+/// Counts per status, overall and per area.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Summary {
+    pub by_status: BTreeMap<Status, usize>,
+    pub by_area: BTreeMap<String, BTreeMap<Status, usize>>,
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            *s.by_status.entry(f.status).or_default() += 1;
+            *s.by_area
+                .entry(f.area.clone())
+                .or_default()
+                .entry(f.status)
+                .or_default() += 1;
+        }
+        s
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+}

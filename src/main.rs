@@ -1,0 +1,390 @@
+//! The `readyscan` command: parses flags, calls the library, maps the verdict to an exit code.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use time::{Date, OffsetDateTime};
+
+use readyscan::catalog::{Catalog, Check};
+use readyscan::config::{self, ConfigFile, ScanConfig};
+use readyscan::evaluate::{Status, Verdict};
+use readyscan::observation::ObservationSet;
+use readyscan::render;
+use readyscan::report::{self, Report};
+
+const EXIT_CODES: &str = "Exit codes:
+  0  ready: no blocker in scope failed or went unassessed
+  1  not ready: a blocker failed
+  2  bad input: a flag, the config file, a check file or an input file is wrong
+     (or the report could not be written)
+  3  incomplete: no blocker failed, but some could not be assessed";
+
+/// What the process tells its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    Ready = 0,
+    NotReady = 1,
+    BadInput = 2,
+    Incomplete = 3,
+}
+
+impl From<Verdict> for Exit {
+    fn from(v: Verdict) -> Exit {
+        match v {
+            Verdict::Ready => Exit::Ready,
+            Verdict::NotReady => Exit::NotReady,
+            Verdict::Incomplete => Exit::Incomplete,
+        }
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "readyscan",
+    version,
+    about = "Checks an on-premises environment against the documented minimums for Intune / EMS onboarding",
+    long_about = "Checks an on-premises environment against the documented minimums for Microsoft \
+                  Intune / EMS onboarding and writes a remediation checklist (HTML, JSON, Markdown). \
+                  readyscan only reads: it never changes a directory, DNS zone or server it scans.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    /// Only errors on stderr; no progress bar, no summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan the environment (or the built-in demo) and write the reports.
+    #[command(after_help = EXIT_CODES)]
+    Scan(ScanArgs),
+    /// Judge saved observations (an observation set or a report.json) again, without the network.
+    #[command(after_help = EXIT_CODES)]
+    Evaluate(EvaluateArgs),
+    /// List, show and validate checks.
+    #[command(subcommand)]
+    Checks(ChecksCommand),
+    /// Print the JSON Schema of report.json.
+    Schema,
+}
+
+#[derive(Args)]
+struct OutputArgs {
+    /// Directory for the reports (created if missing).
+    #[arg(long, short, value_name = "DIR", default_value = "readyscan-report")]
+    out: PathBuf,
+    /// Formats to write, comma-separated: html, json, md.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "html,json,md"
+    )]
+    format: Vec<String>,
+    /// Extra check files: adds checks, or replaces built-in ones with the same id.
+    #[arg(long, value_name = "DIR")]
+    checks: Option<PathBuf>,
+    /// Onboarding scopes to judge (repeatable or comma-separated): core, intune, configmgr, federation.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// Scan the built-in demo environment (no network traffic at all).
+    #[arg(long, conflicts_with_all = ["config", "dcs", "domains", "targets"])]
+    demo: bool,
+    /// Scan settings as TOML; flags add to or override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A domain controller to query (repeatable).
+    #[arg(long = "dc", value_name = "HOST")]
+    dcs: Vec<String>,
+    /// An Active Directory DNS domain (repeatable).
+    #[arg(long = "domain", value_name = "NAME")]
+    domains: Vec<String>,
+    /// Map a host name to an address, e.g. for lab stand-ins (repeatable).
+    #[arg(long = "target", value_name = "HOST=ADDR")]
+    targets: Vec<String>,
+    /// Per-probe timeout, e.g. 2s or 500ms.
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+    /// Probes running at once.
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct EvaluateArgs {
+    /// An observation set (fixtures/) or a report.json from an earlier scan.
+    input: PathBuf,
+    /// Judge dated requirements (support end dates) as of this day, YYYY-MM-DD; default: the scan date.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Subcommand)]
+enum ChecksCommand {
+    /// List the checks as a table (or JSON).
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Extra check files, as for scan.
+        #[arg(long, value_name = "DIR")]
+        checks: Option<PathBuf>,
+    },
+    /// Show one check in full.
+    Show {
+        id: String,
+        #[arg(long, value_name = "DIR")]
+        checks: Option<PathBuf>,
+    },
+    /// Validate a directory of check files; errors name file, line and column.
+    Validate { dir: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.quiet, cli.verbose);
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("readyscan: error: {e:#}");
+            ExitCode::from(Exit::BadInput as u8)
+        }
+    }
+}
+
+fn init_logging(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("READYSCAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn run(cli: &Cli) -> anyhow::Result<Exit> {
+    match &cli.command {
+        Command::Scan(args) => scan(args, cli.quiet),
+        Command::Evaluate(args) => evaluate(args, cli.quiet),
+        Command::Checks(cmd) => checks(cmd),
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&report::json_schema())?);
+            Ok(Exit::Ready)
+        }
+    }
+}
+
+fn load_catalog(dir: Option<&Path>) -> anyhow::Result<Catalog> {
+    let catalog = match dir {
+        Some(d) => Catalog::with_overrides(d),
+        None => Catalog::builtin(),
+    };
+    catalog.context("the check catalog is invalid")
+}
+
+fn check_formats(formats: &[String]) -> anyhow::Result<()> {
+    let known = render::format_names();
+    for f in formats {
+        if !known.contains(&f.as_str()) {
+            bail!(
+                "--format: unknown format \"{f}\", expected some of {}",
+                known.join(",")
+            );
+        }
+    }
+    Ok(())
+}
+
+fn scan(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
+    check_formats(&args.output.format)?;
+    let catalog = load_catalog(args.output.checks.as_deref())?;
+    let today = OffsetDateTime::now_utc().date();
+    let mut set = if args.demo {
+        readyscan::demo::before().context("the built-in demo fixture")?
+    } else {
+        let config = scan_config(args)?;
+        let progress = !quiet && std::io::stderr().is_terminal();
+        let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+        runtime.block_on(readyscan::scan(config, &catalog, progress))
+    };
+    if !args.output.scopes.is_empty() {
+        set.scan.config.scopes = scopes_flag(&args.output.scopes)?;
+    }
+    finish(set, &catalog, today, &args.output, quiet)
+}
+
+fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
+    let mut config = ScanConfig::default();
+    if let Some(path) = &args.config {
+        ConfigFile::load(path)?.apply(&mut config, &path.display().to_string())?;
+    }
+    config.dcs.extend(args.dcs.iter().cloned());
+    config.domains.extend(args.domains.iter().cloned());
+    for t in &args.targets {
+        let (host, ip) = config::parse_target(t).map_err(|e| anyhow::anyhow!("--target: {e}"))?;
+        config.resolve.insert(host, ip);
+    }
+    if let Some(t) = &args.timeout {
+        config.timeout = config::parse_timeout(t).map_err(|e| anyhow::anyhow!("--timeout: {e}"))?;
+    }
+    if let Some(n) = args.concurrency {
+        config.concurrency =
+            config::check_concurrency(n).map_err(|e| anyhow::anyhow!("--concurrency: {e}"))?;
+    }
+    Ok(config)
+}
+
+fn scopes_flag(scopes: &[String]) -> anyhow::Result<Vec<String>> {
+    config::parse_scopes(scopes).map_err(|e| anyhow::anyhow!("--scope: {e}"))
+}
+
+fn evaluate(args: &EvaluateArgs, quiet: bool) -> anyhow::Result<Exit> {
+    check_formats(&args.output.format)?;
+    let catalog = load_catalog(args.output.checks.as_deref())?;
+    let mut set = report::read_observations(&args.input)?;
+    if !args.output.scopes.is_empty() {
+        set.scan.config.scopes = scopes_flag(&args.output.scopes)?;
+    }
+    let today = match &args.as_of {
+        Some(d) => parse_date(d).map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
+        None => {
+            parse_date(&set.scan.collected_at).unwrap_or_else(|_| OffsetDateTime::now_utc().date())
+        }
+    };
+    set.scan.mode = "evaluate".into();
+    finish(set, &catalog, today, &args.output, quiet)
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    let day = s.get(..10).unwrap_or(s);
+    Date::parse(
+        day,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| format!("\"{s}\" is not a date like 2026-11-23"))
+}
+
+fn finish(
+    set: ObservationSet,
+    catalog: &Catalog,
+    today: Date,
+    out: &OutputArgs,
+    quiet: bool,
+) -> anyhow::Result<Exit> {
+    let report = Report::build(set, catalog, today, OffsetDateTime::now_utc());
+    let written = render::write_all(&report, &out.out, &out.format)?;
+    if !quiet {
+        let s = &report.summary;
+        println!(
+            "{}: {} failed, {} not assessed, {} warnings, {} passed ({} checks judged)",
+            match report.verdict {
+                Verdict::Ready => "Ready",
+                Verdict::NotReady => "Not ready",
+                Verdict::Incomplete => "Incomplete",
+            },
+            s.count(Status::Fail),
+            s.count(Status::Error),
+            s.count(Status::Warn),
+            s.count(Status::Pass),
+            report.findings.len(),
+        );
+        for path in written {
+            println!("  wrote {}", path.display());
+        }
+    }
+    Ok(report.verdict.into())
+}
+
+fn checks(cmd: &ChecksCommand) -> anyhow::Result<Exit> {
+    match cmd {
+        ChecksCommand::List { json, checks } => {
+            let catalog = load_catalog(checks.as_deref())?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&catalog.checks)?);
+            } else {
+                print_table(&catalog.checks);
+            }
+        }
+        ChecksCommand::Show { id, checks } => {
+            let catalog = load_catalog(checks.as_deref())?;
+            let Some(check) = catalog.get(id) else {
+                bail!("no check with id \"{id}\"; `readyscan checks list` shows them");
+            };
+            print_check(check);
+        }
+        ChecksCommand::Validate { dir } => {
+            let catalog = Catalog::from_dir(dir)
+                .with_context(|| format!("{} is not a valid check directory", dir.display()))?;
+            println!(
+                "{}: {} checks, all valid",
+                dir.display(),
+                catalog.checks.len()
+            );
+        }
+    }
+    Ok(Exit::Ready)
+}
+
+fn print_table(checks: &[Check]) {
+    let id_w = checks.iter().map(|c| c.id.len()).max().unwrap_or(2).max(2);
+    println!(
+        "{:<id_w$}  {:<8}  {:<10}  {:<22}  TITLE",
+        "ID", "SEVERITY", "AREA", "SCOPES"
+    );
+    for c in checks {
+        println!(
+            "{:<id_w$}  {:<8}  {:<10}  {:<22}  {}",
+            c.id,
+            c.severity.to_string(),
+            c.area,
+            c.scopes.join(","),
+            c.title
+        );
+    }
+}
+
+fn print_check(c: &Check) {
+    println!("{}  ({})", c.id, c.origin);
+    println!("  title:       {}", c.title);
+    println!("  area:        {}", c.area);
+    println!("  scopes:      {}", c.scopes.join(", "));
+    println!("  severity:    {}", c.severity);
+    println!("  probe:       {} (field {})", c.probe, c.field);
+    println!(
+        "  requirement: {}",
+        readyscan::catalog::describe(&c.requirement)
+    );
+    println!("  expected:    {}", c.expected);
+    println!(
+        "  source:      {}{}",
+        c.source,
+        if c.community { " (community)" } else { "" }
+    );
+    println!("  reference:   {}", c.reference);
+    println!("  remediation:");
+    for (i, step) in c.remediation.iter().enumerate() {
+        println!("    {}. {}", i + 1, step);
+    }
+}
