@@ -216,16 +216,18 @@ fn observed_text(check: &Check, obs: &Observation, value: Option<&Value>) -> Str
     }
 }
 
-/// A filter value must equal the field, or be contained in it when the field is a list.
+/// A filter value must equal the field, or be contained in it when the field is a list; then
+/// the probe decides whether the check's params asked for this observation.
 fn filter_matches(check: &Check, obs: &Observation) -> bool {
-    check
+    let filtered = check
         .filter
         .iter()
         .all(|(key, want)| match obs.fields.get(key) {
             Some(Value::Array(items)) => items.contains(want),
             Some(v) => v == want,
             None => false,
-        })
+        });
+    filtered && probes::spec(&check.probe).is_none_or(|spec| (spec.applies)(check, obs))
 }
 
 fn not_collected(check: &Check) -> String {

@@ -298,7 +298,7 @@ fn finish(
     if !quiet {
         let s = &report.summary;
         println!(
-            "{}: {} failed, {} not assessed, {} warnings, {} passed ({} checks judged)",
+            "{}: {} failed, {} not assessed, {} warnings, {} passed ({} findings)",
             match report.verdict {
                 Verdict::Ready => "Ready",
                 Verdict::NotReady => "Not ready",

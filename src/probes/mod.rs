@@ -25,6 +25,13 @@ pub struct ProbeSpec {
     pub needs: &'static str,
     /// Validates a check's `params` for this probe.
     pub check_params: fn(&Value) -> Result<(), String>,
+    /// Whether an observation (already matching the check's filter) is one the check asked
+    /// for through its params, e.g. a port in its port set.
+    pub applies: fn(&Check, &Observation) -> bool,
+}
+
+fn always(_: &Check, _: &Observation) -> bool {
+    true
 }
 
 fn no_params(p: &Value) -> Result<(), String> {
@@ -54,6 +61,7 @@ pub static SPECS: &[ProbeSpec] = &[
         ],
         needs: "give --dc HOST or --domain NAME",
         check_params: no_params,
+        applies: always,
     },
     ProbeSpec {
         name: "dns.srv",
@@ -68,6 +76,7 @@ pub static SPECS: &[ProbeSpec] = &[
         ],
         needs: "give --domain NAME",
         check_params: no_params,
+        applies: always,
     },
     ProbeSpec {
         name: "dns.cname",
@@ -75,6 +84,7 @@ pub static SPECS: &[ProbeSpec] = &[
         fields: &["name", "suffix", "purpose", "target", "outcome"],
         needs: "give --domain NAME or --upn-suffix NAME",
         check_params: no_params,
+        applies: always,
     },
     ProbeSpec {
         name: "tcp.connect",
@@ -85,6 +95,7 @@ pub static SPECS: &[ProbeSpec] = &[
         ],
         needs: "give --dc HOST (or --domain NAME once DC discovery exists)",
         check_params: tcp::check_params,
+        applies: tcp::applies,
     },
     ProbeSpec {
         name: "configmgr.mp_list",
@@ -93,6 +104,7 @@ pub static SPECS: &[ProbeSpec] = &[
         fields: &["site_code", "mp_fqdn", "build", "release", "answered_by"],
         needs: "give --mp HOST",
         check_params: no_params,
+        applies: always,
     },
 ];
 

@@ -30,6 +30,16 @@ pub fn check_params(p: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// A check judges only the ports of its own port set.
+pub fn applies(check: &crate::catalog::Check, obs: &crate::observation::Observation) -> bool {
+    let port = obs.fields.get("port");
+    check
+        .params
+        .get("ports")
+        .and_then(Value::as_array)
+        .is_some_and(|ports| port.is_some_and(|p| ports.contains(p)))
+}
+
 fn role_of(check: &crate::catalog::Check) -> Option<&str> {
     check.filter.get("roles").and_then(Value::as_str)
 }

@@ -1,0 +1,358 @@
+//! The readyscan binary end to end: exit codes, files written, bad input.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn readyscan() -> Command {
+    Command::cargo_bin("readyscan").unwrap()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn demo_is_not_ready_and_writes_three_reports() {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(["scan", "--demo", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Not ready"));
+    for f in ["report.html", "report.json", "report.md"] {
+        assert!(out.path().join(f).exists(), "{f} missing");
+    }
+    let report = read_json(&out.path().join("report.json"));
+    assert_eq!(report["ready"], false);
+    assert_eq!(report["verdict"], "not_ready");
+    assert_eq!(report["schema_version"], 1);
+    let forest = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == "ad-forest-functional-level")
+        .unwrap();
+    assert_eq!(forest["status"], "fail");
+    assert_eq!(forest["observed"], "2 (Windows Server 2003)");
+}
+
+#[test]
+fn evaluate_round_trip_gives_the_same_findings() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(["scan", "--demo", "--out"])
+        .arg(first.path())
+        .assert()
+        .code(1);
+    let report1 = read_json(&first.path().join("report.json"));
+    readyscan()
+        .args(["evaluate"])
+        .arg(first.path().join("report.json"))
+        .arg("--as-of")
+        .arg(report1["judged_on"].as_str().unwrap())
+        .arg("--out")
+        .arg(second.path())
+        .assert()
+        .code(1);
+    let report2 = read_json(&second.path().join("report.json"));
+    assert_eq!(report1["findings"], report2["findings"]);
+    assert_eq!(report1["observations"], report2["observations"]);
+    assert_eq!(report2["scan"]["mode"], "evaluate");
+}
+
+#[test]
+fn ready_environment_exits_0() {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(["evaluate", "fixtures/scenarios/ready.json", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("Ready"));
+    assert_eq!(read_json(&out.path().join("report.json"))["ready"], true);
+}
+
+#[test]
+fn unassessed_blocker_exits_3() {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(["evaluate", "fixtures/scenarios/incomplete.json", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(3)
+        .stdout(predicate::str::starts_with("Incomplete"));
+    let report = read_json(&out.path().join("report.json"));
+    let timed_out = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == "dns-intune-enrollment-cname")
+        .unwrap();
+    assert_eq!(timed_out["status"], "error");
+    assert_eq!(timed_out["reason"], "no answer from the resolver within 3s");
+}
+
+#[test]
+fn live_scan_without_targets_says_what_is_missing_and_exits_3() {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(["scan", "--scope", "core", "--timeout", "500ms", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(3);
+    let report = read_json(&out.path().join("report.json"));
+    assert_eq!(report["verdict"], "incomplete");
+    let ports = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == "net-dc-ports")
+        .unwrap();
+    assert_eq!(ports["status"], "error");
+    assert!(
+        ports["reason"].as_str().unwrap().contains("--dc HOST"),
+        "{ports}"
+    );
+}
+
+#[test]
+fn out_of_scope_checks_are_not_applicable() {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(["scan", "--demo", "--scope", "core", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1);
+    let report = read_json(&out.path().join("report.json"));
+    let cm = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == "cm-site-version")
+        .unwrap();
+    assert_eq!(cm["status"], "not_applicable");
+}
+
+#[test]
+fn hostile_observed_value_is_escaped() {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(["scan", "--demo", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1);
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;.fabrikam.test"));
+    assert!(!html.contains("<script>alert(1)"));
+    // Exactly one script element: our own, allowed by hash in the CSP.
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(html.contains("Content-Security-Policy"));
+    // Handlebars escapes the quotes in the attribute; the browser reads them back.
+    assert!(html.contains("default-src &#x27;none&#x27;"));
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(!md.contains("<script>"));
+    assert!(md.contains("&lt;script&gt;"));
+}
+
+#[test]
+fn format_flag_chooses_files() {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(["scan", "--demo", "--format", "json", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1);
+    assert!(out.path().join("report.json").exists());
+    assert!(!out.path().join("report.html").exists());
+}
+
+fn bad_input(args: &[&str], message: &str) {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(args)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(message));
+}
+
+#[test]
+fn bad_flags_exit_2_and_name_the_flag() {
+    bad_input(
+        &["scan", "--timeout", "fast"],
+        "--timeout: \"fast\" is not a duration",
+    );
+    bad_input(
+        &["scan", "--timeout", "0s"],
+        "--timeout: must be more than zero",
+    );
+    bad_input(
+        &["scan", "--concurrency", "0"],
+        "--concurrency: must be at least 1",
+    );
+    bad_input(
+        &["scan", "--target", "dc1"],
+        "--target: \"dc1\" is not HOST=ADDR",
+    );
+    bad_input(
+        &["scan", "--target", "dc1=10.0.0.300"],
+        "--target: \"10.0.0.300\"",
+    );
+    bad_input(
+        &["scan", "--demo", "--scope", "cloud"],
+        "--scope: unknown scope \"cloud\"",
+    );
+    bad_input(
+        &["scan", "--demo", "--format", "pdf"],
+        "--format: unknown format \"pdf\"",
+    );
+    bad_input(
+        &["scan", "--no-such-flag"],
+        "unexpected argument '--no-such-flag'",
+    );
+    bad_input(&["evaluate", "x.json", "--as-of", "tomorrow"], "");
+}
+
+#[test]
+fn bad_config_file_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("scan.toml");
+    std::fs::write(&cfg, "dcs = [\"dc1\"]\ntimeout = \"2s\"\nretries = 3\n").unwrap();
+    bad_input(
+        &["scan", "--config", cfg.to_str().unwrap()],
+        &format!("{}:3:1: unknown field `retries`", cfg.display()),
+    );
+    std::fs::write(&cfg, "timeout = \"soon\"\n").unwrap();
+    bad_input(
+        &["scan", "--config", cfg.to_str().unwrap()],
+        "timeout: \"soon\" is not a duration",
+    );
+    std::fs::write(&cfg, "[resolve]\n\"login.example\" = \"not-an-ip\"\n").unwrap();
+    bad_input(
+        &["scan", "--config", cfg.to_str().unwrap()],
+        "resolve.\"login.example\"",
+    );
+    bad_input(
+        &["scan", "--config", "/nonexistent/scan.toml"],
+        "/nonexistent/scan.toml: cannot read",
+    );
+}
+
+#[test]
+fn broken_check_dir_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "[[check]]\nid = \"x\"\nmystery = 1\n",
+    )
+    .unwrap();
+    let broken = dir.path().join("broken.toml");
+    bad_input(
+        &["scan", "--demo", "--checks", dir.path().to_str().unwrap()],
+        &format!("{}:3:1: unknown field `mystery`", broken.display()),
+    );
+    readyscan()
+        .args(["checks", "validate"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.toml:3:1"));
+}
+
+#[test]
+fn malformed_input_json_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("obs.json");
+    std::fs::write(
+        &input,
+        "{\n  \"observations\": [],\n  \"scan\": { \"mode\": 3 }\n}\n",
+    )
+    .unwrap();
+    bad_input(
+        &["evaluate", input.to_str().unwrap()],
+        &format!("{}:3:", input.display()),
+    );
+    std::fs::write(
+        &input,
+        "{\"schema_version\": 99, \"scan\": {}, \"observations\": []}",
+    )
+    .unwrap();
+    bad_input(
+        &["evaluate", input.to_str().unwrap()],
+        "schema_version 99 is newer",
+    );
+}
+
+#[test]
+fn checks_commands() {
+    readyscan()
+        .args(["checks", "list"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("ad-forest-functional-level")
+                .and(predicate::str::contains("cm-site-version")),
+        );
+    let out = readyscan()
+        .args(["checks", "list", "--json"])
+        .output()
+        .unwrap();
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == "net-dc-ports"));
+    readyscan()
+        .args(["checks", "show", "cm-site-version"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("at_least")
+                .not()
+                .and(predicate::str::contains(">= 7958")),
+        );
+    readyscan()
+        .args(["checks", "show", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no check with id \"nope\""));
+    readyscan()
+        .args(["checks", "validate", "checks"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("all valid"));
+}
+
+#[test]
+fn schema_describes_the_report() {
+    let out = readyscan().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let props = schema["properties"].as_object().unwrap();
+    for key in [
+        "schema_version",
+        "ready",
+        "findings",
+        "observations",
+        "summary",
+        "generated_at",
+    ] {
+        assert!(props.contains_key(key), "schema lacks {key}");
+    }
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    readyscan()
+        .args(["scan", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3  incomplete"));
+}
