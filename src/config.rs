@@ -12,19 +12,62 @@ use crate::catalog::{line_col, SCOPES};
 pub const DEFAULT_SCOPES: &[&str] = &["core", "intune"];
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_CONCURRENCY: usize = 64;
+pub const DEFAULT_PER_HOST: usize = 8;
 
 /// The scan target and limits. Serialized into the report: it must never hold a secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default)]
 pub struct ScanConfig {
     pub scopes: Vec<String>,
     #[serde(with = "humantime_serde_str")]
     #[schemars(with = "String")]
     pub timeout: Duration,
     pub concurrency: usize,
+    /// Probes to the same host running at once (keeps a DC's intrusion detection calm).
+    pub per_host: usize,
     pub domains: Vec<String>,
     pub dcs: Vec<String>,
+    /// DNS servers to ask (ADDR or ADDR:PORT); empty means the system resolver.
+    pub dns_servers: Vec<String>,
+    /// UPN suffixes to check besides those the directory reports.
+    pub upn_suffixes: Vec<String>,
+    /// AD FS service names.
+    pub adfs: Vec<String>,
+    /// Configuration Manager management points (HOST or HOST:PORT).
+    pub mps: Vec<String>,
+    /// A ConfigMgr version typed by the admin: shown as declared, not observed.
+    pub configmgr_version: Option<String>,
+    /// LDAP bind user; the password never enters the config (environment or stdin only).
+    pub bind_user: Option<String>,
+    pub ldap_security: LdapSecurity,
+    /// Extra CA certificates (PEM) to trust for LDAPS / HTTPS.
+    pub ca_certs: Vec<String>,
+    /// Certificate checks switched off by the admin; reports state it prominently.
+    pub insecure_tls: bool,
     /// Names mapped to addresses, so cloud endpoints can be pointed at lab stand-ins.
     pub resolve: BTreeMap<String, IpAddr>,
+}
+
+/// How LDAP is protected. `Auto` tries LDAPS, then StartTLS.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LdapSecurity {
+    #[default]
+    Auto,
+    Ldaps,
+    Starttls,
+    Plain,
 }
 
 impl Default for ScanConfig {
@@ -33,8 +76,18 @@ impl Default for ScanConfig {
             scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
             timeout: DEFAULT_TIMEOUT,
             concurrency: DEFAULT_CONCURRENCY,
+            per_host: DEFAULT_PER_HOST,
             domains: Vec::new(),
             dcs: Vec::new(),
+            dns_servers: Vec::new(),
+            upn_suffixes: Vec::new(),
+            adfs: Vec::new(),
+            mps: Vec::new(),
+            configmgr_version: None,
+            bind_user: None,
+            ldap_security: LdapSecurity::Auto,
+            ca_certs: Vec::new(),
+            insecure_tls: false,
             resolve: BTreeMap::new(),
         }
     }
@@ -47,10 +100,25 @@ pub struct ConfigFile {
     pub scopes: Option<Vec<String>>,
     pub timeout: Option<String>,
     pub concurrency: Option<usize>,
+    pub per_host: Option<usize>,
     #[serde(default)]
     pub domains: Vec<String>,
     #[serde(default)]
     pub dcs: Vec<String>,
+    #[serde(default)]
+    pub dns_servers: Vec<String>,
+    #[serde(default)]
+    pub upn_suffixes: Vec<String>,
+    #[serde(default)]
+    pub adfs: Vec<String>,
+    #[serde(default)]
+    pub mps: Vec<String>,
+    pub configmgr_version: Option<String>,
+    pub bind_user: Option<String>,
+    pub ldap_security: Option<LdapSecurity>,
+    #[serde(default)]
+    pub ca_certs: Vec<String>,
+    pub insecure_tls: Option<bool>,
     #[serde(default)]
     pub resolve: BTreeMap<String, String>,
 }
@@ -107,8 +175,29 @@ impl ConfigFile {
             config.concurrency =
                 check_concurrency(c).map_err(|e| invalid(format!("concurrency: {e}")))?;
         }
+        if let Some(c) = self.per_host {
+            config.per_host =
+                check_concurrency(c).map_err(|e| invalid(format!("per_host: {e}")))?;
+        }
         config.domains.extend(self.domains);
         config.dcs.extend(self.dcs);
+        config.dns_servers.extend(self.dns_servers);
+        config.upn_suffixes.extend(self.upn_suffixes);
+        config.adfs.extend(self.adfs);
+        config.mps.extend(self.mps);
+        config.ca_certs.extend(self.ca_certs);
+        if self.configmgr_version.is_some() {
+            config.configmgr_version = self.configmgr_version;
+        }
+        if self.bind_user.is_some() {
+            config.bind_user = self.bind_user;
+        }
+        if let Some(s) = self.ldap_security {
+            config.ldap_security = s;
+        }
+        if let Some(i) = self.insecure_tls {
+            config.insecure_tls = i;
+        }
         for (name, addr) in self.resolve {
             let ip = addr.parse().map_err(|_| {
                 invalid(format!(

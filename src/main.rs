@@ -101,7 +101,7 @@ struct OutputArgs {
 #[derive(Args)]
 struct ScanArgs {
     /// Scan the built-in demo environment (no network traffic at all).
-    #[arg(long, conflicts_with_all = ["config", "dcs", "domains", "targets"])]
+    #[arg(long, conflicts_with_all = ["config", "dcs", "domains", "targets", "mps", "bind_user"])]
     demo: bool,
     /// Scan settings as TOML; flags add to or override it.
     #[arg(long, value_name = "FILE")]
@@ -115,6 +115,40 @@ struct ScanArgs {
     /// Map a host name to an address, e.g. for lab stand-ins (repeatable).
     #[arg(long = "target", value_name = "HOST=ADDR")]
     targets: Vec<String>,
+    /// DNS server to ask instead of the system resolver (repeatable).
+    #[arg(long = "dns-server", value_name = "ADDR[:PORT]")]
+    dns_servers: Vec<String>,
+    /// A UPN suffix to check besides those the directory reports (repeatable).
+    #[arg(long = "upn-suffix", value_name = "NAME")]
+    upn_suffixes: Vec<String>,
+    /// An AD FS service name (repeatable).
+    #[arg(long = "adfs", value_name = "NAME")]
+    adfs: Vec<String>,
+    /// A Configuration Manager management point (repeatable); brings in the configmgr scope.
+    #[arg(long = "mp", value_name = "HOST[:PORT]")]
+    mps: Vec<String>,
+    /// The ConfigMgr version as the admin knows it (5.00.NNNN.NNNN); reported as declared.
+    #[arg(long, value_name = "VERSION")]
+    configmgr_version: Option<String>,
+    /// LDAP bind user (DN, UPN or DOMAIN\user); the password comes from READYSCAN_PASSWORD
+    /// or --password-stdin, never from a flag.
+    #[arg(long, value_name = "USER")]
+    bind_user: Option<String>,
+    /// Read the bind password from the first line of standard input.
+    #[arg(long, requires = "bind_user")]
+    password_stdin: bool,
+    /// LDAP transport: auto (LDAPS, then StartTLS), ldaps, starttls or plain.
+    #[arg(long, value_enum, value_name = "MODE")]
+    ldap_security: Option<config::LdapSecurity>,
+    /// A CA certificate (PEM) to trust for LDAPS and HTTPS (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
+    /// Do not verify TLS certificates; the report says so prominently.
+    #[arg(long)]
+    insecure_tls: bool,
+    /// Probes to the same host running at once.
+    #[arg(long, value_name = "N")]
+    per_host: Option<usize>,
     /// Per-probe timeout, e.g. 2s or 500ms.
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
@@ -242,6 +276,32 @@ fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
     }
     config.dcs.extend(args.dcs.iter().cloned());
     config.domains.extend(args.domains.iter().cloned());
+    config.dns_servers.extend(args.dns_servers.iter().cloned());
+    config
+        .upn_suffixes
+        .extend(args.upn_suffixes.iter().cloned());
+    config.adfs.extend(args.adfs.iter().cloned());
+    config.mps.extend(args.mps.iter().cloned());
+    for ca in &args.ca_certs {
+        if !ca.is_file() {
+            bail!("--ca-cert: {} is not a readable file", ca.display());
+        }
+        config.ca_certs.push(ca.display().to_string());
+    }
+    if args.configmgr_version.is_some() {
+        config.configmgr_version = args.configmgr_version.clone();
+    }
+    if args.bind_user.is_some() {
+        config.bind_user = args.bind_user.clone();
+    }
+    if let Some(s) = args.ldap_security {
+        config.ldap_security = s;
+    }
+    config.insecure_tls |= args.insecure_tls;
+    if let Some(n) = args.per_host {
+        config.per_host =
+            config::check_concurrency(n).map_err(|e| anyhow::anyhow!("--per-host: {e}"))?;
+    }
     for t in &args.targets {
         let (host, ip) = config::parse_target(t).map_err(|e| anyhow::anyhow!("--target: {e}"))?;
         config.resolve.insert(host, ip);
