@@ -66,7 +66,7 @@ struct Cli {
 enum Command {
     /// Scan the environment (or the built-in demo) and write the reports.
     #[command(after_help = EXIT_CODES)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Judge saved observations (an observation set or a report.json) again, without the network.
     #[command(after_help = EXIT_CODES)]
     Evaluate(EvaluateArgs),
