@@ -1,7 +1,7 @@
 //! What to scan and how: a TOML file (`--config`) merged with command-line flags.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
@@ -46,6 +46,14 @@ pub struct ScanConfig {
     pub insecure_tls: bool,
     /// Names mapped to addresses, so cloud endpoints can be pointed at lab stand-ins.
     pub resolve: BTreeMap<String, IpAddr>,
+    /// Ports given with `--target HOST=ADDR:PORT`: every port probed on HOST goes to PORT, so
+    /// a lab stand-in listening on one port can play a cloud endpoint.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resolve_port: BTreeMap<String, u16>,
+    /// Probe Microsoft's public cloud endpoints (checks with role "cloud"); off unless asked,
+    /// so no scan reaches the Internet without the admin saying so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cloud_endpoints: bool,
 }
 
 /// How LDAP is protected. `Auto` tries LDAPS, then StartTLS.
@@ -89,6 +97,8 @@ impl Default for ScanConfig {
             ca_certs: Vec::new(),
             insecure_tls: false,
             resolve: BTreeMap::new(),
+            resolve_port: BTreeMap::new(),
+            cloud_endpoints: false,
         }
     }
 }
@@ -121,6 +131,7 @@ pub struct ConfigFile {
     pub insecure_tls: Option<bool>,
     #[serde(default)]
     pub resolve: BTreeMap<String, String>,
+    pub cloud_endpoints: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,13 +209,13 @@ impl ConfigFile {
         if let Some(i) = self.insecure_tls {
             config.insecure_tls = i;
         }
+        if let Some(c) = self.cloud_endpoints {
+            config.cloud_endpoints = c;
+        }
         for (name, addr) in self.resolve {
-            let ip = addr.parse().map_err(|_| {
-                invalid(format!(
-                    "resolve.\"{name}\": \"{addr}\" is not an IP address"
-                ))
-            })?;
-            config.resolve.insert(name.to_ascii_lowercase(), ip);
+            let (ip, port) = parse_addr(&addr)
+                .map_err(|e| invalid(format!("resolve.\"{name}\": {e}")))?;
+            config.add_target(&name, ip, port);
         }
         Ok(())
     }
@@ -245,20 +256,53 @@ pub fn parse_scopes(scopes: &[String]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// Parses `HOST=ADDR` as given to `--target`.
-pub fn parse_target(s: &str) -> Result<(String, IpAddr), String> {
+impl ScanConfig {
+    /// Records a `--target` / `[resolve]` mapping.
+    pub fn add_target(&mut self, host: &str, ip: IpAddr, port: Option<u16>) {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        if let Some(p) = port {
+            self.resolve_port.insert(host.clone(), p);
+        }
+        self.resolve.insert(host, ip);
+    }
+
+    /// The address the admin mapped `host` to, with the port override if one was given.
+    pub fn mapped(&self, host: &str, port: u16) -> Option<SocketAddr> {
+        let key = host.trim_end_matches('.').to_ascii_lowercase();
+        let ip = self.resolve.get(&key)?;
+        Some(SocketAddr::new(
+            *ip,
+            self.resolve_port.get(&key).copied().unwrap_or(port),
+        ))
+    }
+}
+
+/// `ADDR`, `ADDR:PORT` or `[V6]:PORT`.
+pub fn parse_addr(addr: &str) -> Result<(IpAddr, Option<u16>), String> {
+    let addr = addr.trim();
+    if let Ok(ip) = addr.parse() {
+        return Ok((ip, None));
+    }
+    match addr.parse::<SocketAddr>() {
+        Ok(sa) if sa.port() != 0 => Ok((sa.ip(), Some(sa.port()))),
+        Ok(_) => Err(format!("\"{addr}\": port 0 is outside 1-65535")),
+        Err(_) => Err(format!(
+            "\"{addr}\" is not an IP address (ADDR or ADDR:PORT, port 1-65535)"
+        )),
+    }
+}
+
+/// Parses `HOST=ADDR` or `HOST=ADDR:PORT` as given to `--target`.
+pub fn parse_target(s: &str) -> Result<(String, IpAddr, Option<u16>), String> {
     let (host, addr) = s
         .split_once('=')
-        .ok_or_else(|| format!("\"{s}\" is not HOST=ADDR"))?;
+        .ok_or_else(|| format!("\"{s}\" is not HOST=ADDR or HOST=ADDR:PORT"))?;
     let host = host.trim();
     if host.is_empty() {
         return Err(format!("\"{s}\" has an empty host name"));
     }
-    let ip = addr
-        .trim()
-        .parse()
-        .map_err(|_| format!("\"{}\" in \"{s}\" is not an IP address", addr.trim()))?;
-    Ok((host.to_ascii_lowercase(), ip))
+    let (ip, port) = parse_addr(addr).map_err(|e| format!("{e} in \"{s}\""))?;
+    Ok((host.to_ascii_lowercase(), ip, port))
 }
 
 /// Serializes a Duration as "2s" / "500ms".
@@ -290,9 +334,18 @@ mod tests {
 
     #[test]
     fn targets() {
-        let (h, ip) = parse_target("Login.Example=10.231.0.2").unwrap();
+        let (h, ip, port) = parse_target("Login.Example=10.231.0.2").unwrap();
         assert_eq!(h, "login.example");
         assert_eq!(ip.to_string(), "10.231.0.2");
+        assert_eq!(port, None);
+        let (_, ip, port) = parse_target("a=127.0.0.1:8443").unwrap();
+        assert_eq!((ip.to_string(), port), ("127.0.0.1".into(), Some(8443)));
+        assert!(parse_target("a=127.0.0.1:0").is_err());
+        assert!(parse_target("a=127.0.0.1:70000").is_err());
+        let mut c = ScanConfig::default();
+        c.add_target("Manage.Example.", "127.0.0.1".parse().unwrap(), Some(9));
+        assert_eq!(c.mapped("manage.example", 443).unwrap().to_string(), "127.0.0.1:9");
+        assert_eq!(c.mapped("other.example", 443), None);
         assert!(parse_target("nohost").is_err());
         assert!(parse_target("=10.0.0.1").is_err());
         assert!(parse_target("a=999.1.1.1").is_err());

@@ -112,8 +112,9 @@ struct ScanArgs {
     /// An Active Directory DNS domain (repeatable).
     #[arg(long = "domain", value_name = "NAME")]
     domains: Vec<String>,
-    /// Map a host name to an address, e.g. for lab stand-ins (repeatable).
-    #[arg(long = "target", value_name = "HOST=ADDR")]
+    /// Map a host name to an address, e.g. for lab stand-ins (repeatable); with :PORT every
+    /// port probed on HOST goes to that port.
+    #[arg(long = "target", value_name = "HOST=ADDR[:PORT]")]
     targets: Vec<String>,
     /// DNS server to ask instead of the system resolver (repeatable).
     #[arg(long = "dns-server", value_name = "ADDR[:PORT]")]
@@ -146,6 +147,10 @@ struct ScanArgs {
     /// Do not verify TLS certificates; the report says so prominently.
     #[arg(long)]
     insecure_tls: bool,
+    /// Probe Microsoft's public cloud endpoints (Intune, Entra ID) from this host; without it
+    /// their checks are not assessed and nothing leaves for the Internet.
+    #[arg(long)]
+    cloud_endpoints: bool,
     /// Probes to the same host running at once.
     #[arg(long, value_name = "N")]
     per_host: Option<usize>,
@@ -298,13 +303,15 @@ fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
         config.ldap_security = s;
     }
     config.insecure_tls |= args.insecure_tls;
+    config.cloud_endpoints |= args.cloud_endpoints;
     if let Some(n) = args.per_host {
         config.per_host =
             config::check_concurrency(n).map_err(|e| anyhow::anyhow!("--per-host: {e}"))?;
     }
     for t in &args.targets {
-        let (host, ip) = config::parse_target(t).map_err(|e| anyhow::anyhow!("--target: {e}"))?;
-        config.resolve.insert(host, ip);
+        let (host, ip, port) =
+            config::parse_target(t).map_err(|e| anyhow::anyhow!("--target: {e}"))?;
+        config.add_target(&host, ip, port);
     }
     if let Some(t) = &args.timeout {
         config.timeout = config::parse_timeout(t).map_err(|e| anyhow::anyhow!("--timeout: {e}"))?;

@@ -1,6 +1,6 @@
 //! Runs the probes: stage by stage, all requests of a stage concurrently, each under a timeout.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +36,8 @@ pub async fn collect(
         vantage,
     });
     let limit = Arc::new(Semaphore::new(config.concurrency));
+    // One semaphore per host (the request's `host` field), shared across stages and probes.
+    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let bar = progress_bar(show_progress);
     let mut observations: Vec<Observation> = Vec::new();
 
@@ -62,9 +64,20 @@ pub async fn collect(
             requests.dedup_by(|a, b| a.subject == b.subject);
             bar.inc_length(requests.len() as u64);
             for request in requests {
+                let host_limit = host_key(&request).map(|h| {
+                    per_host
+                        .entry(h)
+                        .or_insert_with(|| Arc::new(Semaphore::new(config.per_host.max(1))))
+                        .clone()
+                });
                 let (probe, ctx, limit, bar) =
                     (probe.clone(), ctx.clone(), limit.clone(), bar.clone());
                 tasks.spawn(async move {
+                    // Host first, then global: a task waiting on a busy host holds no global slot.
+                    let _host_permit = match host_limit {
+                        Some(h) => Some(h.acquire_owned().await.expect("semaphore never closed")),
+                        None => None,
+                    };
                     let _permit = limit.acquire_owned().await.expect("semaphore never closed");
                     let answer = tokio::time::timeout(ctx.timeout + GRACE, probe.observe(&request, &ctx)).await;
                     bar.inc(1);
@@ -85,6 +98,14 @@ pub async fn collect(
     bar.finish_and_clear();
     observations.sort_by(|a, b| (&a.probe, &a.subject).cmp(&(&b.probe, &b.subject)));
     observations
+}
+
+fn host_key(request: &crate::probes::Request) -> Option<String> {
+    request
+        .fields
+        .get("host")
+        .and_then(serde_json::Value::as_str)
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
 }
 
 fn to_observation(

@@ -3,6 +3,7 @@
 //! To add a probe: describe it in [`SPECS`] (name, fields, how to give it a target), implement
 //! [`Probe`] in a module of its own, and list it in [`registry`].
 
+mod https;
 mod tcp;
 
 use std::sync::Arc;
@@ -91,11 +92,43 @@ pub static SPECS: &[ProbeSpec] = &[
         summary:
             "TCP connect to host:port, classified open, closed, filtered, unreachable or unresolved",
         fields: &[
-            "host", "port", "address", "roles", "state", "reason", "vantage",
+            "host", "port", "address", "roles", "state", "reason", "vantage", "source",
         ],
-        needs: "give --dc HOST (or --domain NAME once DC discovery exists)",
+        needs: "give --dc HOST (or --domain NAME once DC discovery exists), --mp HOST or \
+                --adfs NAME for those roles, and --cloud-endpoints for Microsoft's endpoints",
         check_params: tcp::check_params,
         applies: tcp::applies,
+    },
+    ProbeSpec {
+        name: "https.endpoint",
+        summary: "TLS handshake and GET to an HTTPS endpoint: trust, issuer, expiry, proxy, TLS inspection",
+        fields: &[
+            "host",
+            "port",
+            "path",
+            "address",
+            "roles",
+            "vantage",
+            "source",
+            "proxy",
+            "tls",
+            "tls_detail",
+            "tls_version",
+            "insecure_tls",
+            "issuer",
+            "subject_name",
+            "not_after",
+            "days_to_expiry",
+            "tls_inspection",
+            "public_issuers",
+            "no_inspection",
+            "http_status",
+            "http_error",
+        ],
+        needs: "give --cloud-endpoints (Microsoft's endpoints, or lab stand-ins via --target) \
+                or --adfs NAME",
+        check_params: https::check_params,
+        applies: https::applies,
     },
     ProbeSpec {
         name: "configmgr.mp_list",
@@ -180,7 +213,7 @@ pub trait Probe: Send + Sync {
 
 /// The probes this version collects.
 pub fn registry() -> Vec<Arc<dyn Probe>> {
-    vec![Arc::new(tcp::TcpConnect)]
+    vec![Arc::new(tcp::TcpConnect), Arc::new(https::HttpsEndpoint)]
 }
 
 /// True when this version can collect the probe (else its checks say "not available yet").
