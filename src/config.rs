@@ -213,8 +213,8 @@ impl ConfigFile {
             config.cloud_endpoints = c;
         }
         for (name, addr) in self.resolve {
-            let (ip, port) = parse_addr(&addr)
-                .map_err(|e| invalid(format!("resolve.\"{name}\": {e}")))?;
+            let (ip, port) =
+                parse_addr(&addr).map_err(|e| invalid(format!("resolve.\"{name}\": {e}")))?;
             config.add_target(&name, ip, port);
         }
         Ok(())
@@ -344,7 +344,10 @@ mod tests {
         assert!(parse_target("a=127.0.0.1:70000").is_err());
         let mut c = ScanConfig::default();
         c.add_target("Manage.Example.", "127.0.0.1".parse().unwrap(), Some(9));
-        assert_eq!(c.mapped("manage.example", 443).unwrap().to_string(), "127.0.0.1:9");
+        assert_eq!(
+            c.mapped("manage.example", 443).unwrap().to_string(),
+            "127.0.0.1:9"
+        );
         assert_eq!(c.mapped("other.example", 443), None);
         assert!(parse_target("nohost").is_err());
         assert!(parse_target("=10.0.0.1").is_err());

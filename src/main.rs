@@ -320,6 +320,10 @@ fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
         config.concurrency =
             config::check_concurrency(n).map_err(|e| anyhow::anyhow!("--concurrency: {e}"))?;
     }
+    // The probes plan from the scopes: --scope must reach them, not only the evaluation.
+    if !args.output.scopes.is_empty() {
+        config.scopes = scopes_flag(&args.output.scopes)?;
+    }
     Ok(config)
 }
 

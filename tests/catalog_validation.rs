@@ -234,6 +234,30 @@ source = "kb"
         e,
         vec!["checks/t.toml:9:10: bad params for probe tcp.connect: the port set is empty"]
     );
+    let e = errors(&tcp.replace("ports = [53, 70000]", "ranges = [\"49670-49660\"]"));
+    assert_eq!(
+        e,
+        vec!["checks/t.toml:9:10: bad params for probe tcp.connect: range \"49670-49660\" is not \"FROM-TO\" within 1-65535"]
+    );
+    let e = errors(&tcp.replace("ports = [53, 70000]", "ports = [53], prots = [1]"));
+    assert_eq!(
+        e,
+        vec!["checks/t.toml:9:10: bad params for probe tcp.connect: unknown param \"prots\" (expected ports, ranges, hosts)"]
+    );
+    let https = tcp
+        .replace("tcp.connect", "https.endpoint")
+        .replace("ports = [53, 70000]", "port = 0")
+        .replace("\"state\"", "\"tls\"");
+    let e = errors(&https);
+    assert_eq!(
+        e,
+        vec!["checks/t.toml:9:10: bad params for probe https.endpoint: port 0 is outside 1-65535"]
+    );
+    let e = errors(&https.replace("port = 0", "public_issuers = []"));
+    assert_eq!(
+        e,
+        vec!["checks/t.toml:9:10: bad params for probe https.endpoint: public_issuers must be a non-empty list of names"]
+    );
 }
 
 #[test]

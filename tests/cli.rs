@@ -118,6 +118,14 @@ fn live_scan_without_targets_says_what_is_missing_and_exits_3() {
         ports["reason"].as_str().unwrap().contains("--dc HOST"),
         "{ports}"
     );
+    // No targets, no --cloud-endpoints: not one connection was attempted.
+    let probed: Vec<&Value> = report["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["probe"] == "tcp.connect" || o["probe"] == "https.endpoint")
+        .collect();
+    assert!(probed.is_empty(), "{probed:?}");
 }
 
 #[test]
@@ -205,6 +213,18 @@ fn bad_flags_exit_2_and_name_the_flag() {
         "--target: \"10.0.0.300\"",
     );
     bad_input(
+        &["scan", "--target", "login.example=127.0.0.1:70000"],
+        "--target: \"127.0.0.1:70000\" is not an IP address (ADDR or ADDR:PORT, port 1-65535)",
+    );
+    bad_input(
+        &["scan", "--target", "login.example=127.0.0.1:0"],
+        "--target: \"127.0.0.1:0\": port 0 is outside 1-65535",
+    );
+    bad_input(
+        &["scan", "--per-host", "0"],
+        "--per-host: must be at least 1",
+    );
+    bad_input(
         &["scan", "--demo", "--scope", "cloud"],
         "--scope: unknown scope \"cloud\"",
     );
@@ -263,6 +283,44 @@ fn broken_check_dir_names_file_and_line() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("broken.toml:3:1"));
+}
+
+#[test]
+fn bad_port_sets_exit_2_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |params: &str| {
+        format!(
+            "[[check]]\nid = \"net-mine\"\ntitle = \"t\"\narea = \"network\"\nscopes = [\"core\"]\n\
+             severity = \"blocker\"\nprobe = \"tcp.connect\"\nfilter = {{ roles = \"dc\" }}\n\
+             params = {params}\nfield = \"state\"\nrequirement = {{ equals = \"open\" }}\n\
+             expected = \"open\"\nremediation = [\"Open it.\"]\n\
+             reference = \"https://learn.microsoft.com/x\"\nsource = \"kb\"\n"
+        )
+    };
+    let file = dir.path().join("ports.toml");
+    for (params, message) in [
+        ("{ ports = [] }", "the port set is empty"),
+        ("{ ports = [443, 65536] }", "port 65536 is outside 1-65535"),
+        (
+            "{ ranges = [\"0-10\"] }",
+            "range \"0-10\" is not \"FROM-TO\" within 1-65535",
+        ),
+    ] {
+        std::fs::write(&file, check(params)).unwrap();
+        bad_input(
+            &[
+                "scan",
+                "--dc",
+                "dc1.lab.test",
+                "--checks",
+                dir.path().to_str().unwrap(),
+            ],
+            &format!(
+                "{}:9:10: bad params for probe tcp.connect: {message}",
+                file.display()
+            ),
+        );
+    }
 }
 
 #[test]

@@ -61,9 +61,11 @@ pub fn check_params(p: &Value) -> Result<(), String> {
         }
     }
     if let Some(list) = map.get("public_issuers") {
-        let ok = list
-            .as_array()
-            .is_some_and(|l| !l.is_empty() && l.iter().all(|i| i.as_str().is_some_and(|s| !s.trim().is_empty())));
+        let ok = list.as_array().is_some_and(|l| {
+            !l.is_empty()
+                && l.iter()
+                    .all(|i| i.as_str().is_some_and(|s| !s.trim().is_empty()))
+        });
         if !ok {
             return Err("public_issuers must be a non-empty list of names".into());
         }
@@ -174,7 +176,10 @@ impl Probe for HttpsEndpoint {
         };
         out.insert(
             "proxy".into(),
-            json!(proxy.as_ref().map(|p| p.shown.clone()).unwrap_or("none".into())),
+            json!(proxy
+                .as_ref()
+                .map(|p| p.shown.clone())
+                .unwrap_or("none".into())),
         );
         let connect_to = match &proxy {
             Some(p) => p.addr.clone(),
@@ -210,8 +215,9 @@ impl Probe for HttpsEndpoint {
 
         let verdict = Arc::new(Mutex::new(None));
         let tls_config = client_config(&ctx.config, verdict.clone())?;
-        let name = ServerName::try_from(host.clone())
-            .map_err(|_| ProbeError::Failed(format!("\"{host}\" is not a valid TLS server name")))?;
+        let name = ServerName::try_from(host.clone()).map_err(|_| {
+            ProbeError::Failed(format!("\"{host}\" is not a valid TLS server name"))
+        })?;
         let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config));
         let mut tls = within(deadline, ctx, connector.connect(name, tcp))
             .await?
@@ -331,7 +337,10 @@ async fn read_status<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> Result<u16
     let line = String::from_utf8_lossy(&head);
     let line = line.lines().next().unwrap_or("");
     let mut parts = line.split_whitespace();
-    match (parts.next(), parts.next().and_then(|c| c.parse::<u16>().ok())) {
+    match (
+        parts.next(),
+        parts.next().and_then(|c| c.parse::<u16>().ok()),
+    ) {
         (Some(v), Some(code)) if v.starts_with("HTTP/") => {
             // Drain the rest of the head so a proxy's CONNECT answer is not mixed into TLS.
             if !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -409,7 +418,9 @@ fn proxy_for(host: &str, env: &ProxyEnv) -> Option<Proxy> {
     if let Some(list) = &env.no_proxy {
         for entry in list.split(',').map(|e| e.trim().to_ascii_lowercase()) {
             let bare = entry.trim_start_matches("*.").trim_start_matches('.');
-            if entry == "*" || (!bare.is_empty() && (host == bare || host.ends_with(&format!(".{bare}")))) {
+            if entry == "*"
+                || (!bare.is_empty() && (host == bare || host.ends_with(&format!(".{bare}"))))
+            {
                 return None;
             }
         }
@@ -421,7 +432,10 @@ fn proxy_for(host: &str, env: &ProxyEnv) -> Option<Proxy> {
     if hostport.is_empty() {
         return None;
     }
-    let addr = if hostport.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    let addr = if hostport
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         hostport.to_string()
     } else {
         format!("{hostport}:80")
@@ -567,10 +581,19 @@ mod tests {
     #[test]
     fn proxies_from_the_environment() {
         assert!(proxy_for("a.example", &env(None, None)).is_none());
-        let p = proxy_for("a.example", &env(Some("http://user:pw@proxy.lan:3128/"), None)).unwrap();
+        let p = proxy_for(
+            "a.example",
+            &env(Some("http://user:pw@proxy.lan:3128/"), None),
+        )
+        .unwrap();
         assert_eq!(p.addr, "proxy.lan:3128");
         assert!(!p.shown.contains("pw"), "credentials must not be shown");
-        assert_eq!(proxy_for("x.lan", &env(Some("proxy.lan"), None)).unwrap().addr, "proxy.lan:80");
+        assert_eq!(
+            proxy_for("x.lan", &env(Some("proxy.lan"), None))
+                .unwrap()
+                .addr,
+            "proxy.lan:80"
+        );
         let np = Some(".manage.example,login.example");
         assert!(proxy_for("eu.manage.example", &env(Some("p:1"), np)).is_none());
         assert!(proxy_for("login.example", &env(Some("p:1"), np)).is_none());

@@ -25,7 +25,9 @@ pub fn check_params(p: &Value) -> Result<(), String> {
         .keys()
         .find(|k| !["ports", "ranges", "hosts"].contains(&k.as_str()))
     {
-        return Err(format!("unknown param \"{k}\" (expected ports, ranges, hosts)"));
+        return Err(format!(
+            "unknown param \"{k}\" (expected ports, ranges, hosts)"
+        ));
     }
     port_set(p)?;
     check_hosts(p)
@@ -83,7 +85,7 @@ pub fn port_set(p: &Value) -> Result<BTreeSet<u16>, String> {
         Some(other) => return Err(format!("ranges must be a list, not {other}")),
     }
     if set.is_empty() {
-        return Err("the port set is empty (give ports = [...] or ranges = [\"FROM-TO\"])".into());
+        return Err("the port set is empty".into());
     }
     Ok(set)
 }
