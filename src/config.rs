@@ -355,6 +355,25 @@ mod tests {
     }
 
     #[test]
+    fn resolve_table_takes_ports_and_cloud_opt_in() {
+        let file: ConfigFile = toml::from_str(
+            "cloud_endpoints = true\n[resolve]\n\"Manage.Example\" = \"127.0.0.1:8443\"\n\"dc1\" = \"10.231.0.2\"\n",
+        )
+        .unwrap();
+        let mut c = ScanConfig::default();
+        file.apply(&mut c, "scan.toml").unwrap();
+        assert!(c.cloud_endpoints);
+        assert_eq!(
+            c.mapped("manage.example", 443).unwrap().to_string(),
+            "127.0.0.1:8443"
+        );
+        assert_eq!(c.mapped("dc1", 389).unwrap().to_string(), "10.231.0.2:389");
+        let bad: ConfigFile = toml::from_str("[resolve]\n\"a\" = \"127.0.0.1:99999\"\n").unwrap();
+        let e = bad.apply(&mut c, "scan.toml").unwrap_err().to_string();
+        assert!(e.starts_with("scan.toml: resolve.\"a\": "), "{e}");
+    }
+
+    #[test]
     fn scopes() {
         assert_eq!(
             parse_scopes(&["core,intune".into(), "core".into()]).unwrap(),

@@ -74,7 +74,14 @@ impl Lab {
             &lab.veth,
         ])?;
         run(&["ip", "link", "set", &lab.veth, "up"])?;
-        in_ns(&["ip", "addr", "add", &format!("{}/24", lab.lab_ip), "dev", &peer])?;
+        in_ns(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{}/24", lab.lab_ip),
+            "dev",
+            &peer,
+        ])?;
         in_ns(&["ip", "link", "set", &peer, "up"])?;
         in_ns(&["ip", "link", "set", "lo", "up"])?;
         let range = format!("{}:{}", FILTERED.start(), FILTERED.end());

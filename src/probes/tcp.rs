@@ -90,13 +90,37 @@ pub fn port_set(p: &Value) -> Result<BTreeSet<u16>, String> {
     Ok(set)
 }
 
-/// A check judges only the ports of its own port set.
+/// A check judges only the ports of its own port set (and the hosts it lists, if it lists any).
 pub fn applies(check: &Check, obs: &Observation) -> bool {
     let port = obs.fields.get("port").and_then(Value::as_u64);
-    match (port_set(&check.params), port) {
-        (Ok(set), Some(p)) => u16::try_from(p).is_ok_and(|p| set.contains(&p)),
-        _ => false,
-    }
+    let port_ok = port.is_some_and(|p| in_port_set(&check.params, p));
+    let host = obs.fields.get("host").and_then(Value::as_str).unwrap_or("");
+    let host_ok = match check.params.get("hosts").and_then(Value::as_array) {
+        Some(hosts) => hosts
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|h| h.trim_end_matches('.').eq_ignore_ascii_case(host)),
+        None => true,
+    };
+    port_ok && host_ok
+}
+
+/// Membership without building the set: called once per check and observation.
+fn in_port_set(p: &Value, port: u64) -> bool {
+    let listed = p
+        .get("ports")
+        .and_then(Value::as_array)
+        .is_some_and(|ports| ports.iter().any(|v| v.as_u64() == Some(port)));
+    listed
+        || p.get("ranges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str()?.split_once('-'))
+            .any(|(a, b)| {
+                let (a, b) = (a.trim().parse::<u64>(), b.trim().parse::<u64>());
+                matches!((a, b), (Ok(a), Ok(b)) if (a..=b).contains(&port))
+            })
 }
 
 pub fn role_of(check: &Check) -> Option<&str> {
@@ -363,6 +387,8 @@ mod tests {
         assert!(port_set(&json!({"ranges": ["9-3"]})).is_err());
         assert!(port_set(&json!({"ranges": ["1-70000"]})).is_err());
         assert!(check_params(&json!({"ports": [1], "color": 1})).is_err());
+        let p = json!({"ports": [443], "ranges": ["49664-49668"]});
+        assert!(in_port_set(&p, 443) && in_port_set(&p, 49666) && !in_port_set(&p, 80));
         assert!(check_params(&json!({"ports": [1], "hosts": ["a b"]})).is_err());
     }
 

@@ -63,12 +63,13 @@ pub fn write_all(
         .iter()
         .filter(|f| chosen.iter().any(|c| c == f.name()))
     {
+        // report.json is written from the text already made: no second copy of a large report.
         let text = match format.name() {
-            "json" => json_text.clone(),
-            _ => format.render(&view)?,
+            "json" => std::borrow::Cow::Borrowed(json_text.as_str()),
+            _ => std::borrow::Cow::Owned(format.render(&view)?),
         };
         let path = dir.join(format.file_name());
-        std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
+        std::fs::write(&path, text.as_bytes()).map_err(|e| write_err(&path, e))?;
         written.push(path);
     }
     Ok(written)
