@@ -157,145 +157,153 @@ impl Probe for HttpsEndpoint {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        let deadline = Instant::now() + ctx.timeout;
-        let get = |k: &str| req.fields.get(k).and_then(Value::as_str).unwrap_or("");
-        let (host, path) = (get("host").to_string(), get("path").to_string());
-        let port = req
-            .fields
-            .get("port")
-            .and_then(Value::as_u64)
-            .unwrap_or(443) as u16;
-        let mut out = Map::new();
-        out.insert("vantage".into(), json!(ctx.vantage));
+        observe_with(req, ctx, &env_proxy()).await
+    }
+}
 
-        // A --target mapping means "this address, directly": never via a proxy.
-        let proxy = if ctx.config.mapped(&host, port).is_some() {
-            None
-        } else {
-            proxy_for(&host, &env_proxy())
-        };
-        out.insert(
-            "proxy".into(),
-            json!(proxy
-                .as_ref()
-                .map(|p| p.shown.clone())
-                .unwrap_or("none".into())),
-        );
-        let connect_to = match &proxy {
-            Some(p) => p.addr.clone(),
-            None => resolve(&host, port, ctx)
-                .await
-                .map_err(ProbeError::Failed)?
-                .to_string(),
-        };
-        let tcp = within(deadline, ctx, TcpStream::connect(&connect_to))
-            .await?
-            .map_err(|e| ProbeError::Failed(format!("TCP connect to {connect_to}: {e}")))?;
-        if let Ok(peer) = tcp.peer_addr() {
-            out.insert("address".into(), json!(peer.to_string()));
-            if let Some(src) = source_address(peer) {
-                out.insert("source".into(), json!(src.to_string()));
-            }
+/// The probe with the proxy settings given, so tests need not touch the process environment.
+async fn observe_with(
+    req: &Request,
+    ctx: &ProbeContext,
+    proxy_env: &ProxyEnv,
+) -> Result<Map<String, Value>, ProbeError> {
+    let deadline = Instant::now() + ctx.timeout;
+    let get = |k: &str| req.fields.get(k).and_then(Value::as_str).unwrap_or("");
+    let (host, path) = (get("host").to_string(), get("path").to_string());
+    let port = req
+        .fields
+        .get("port")
+        .and_then(Value::as_u64)
+        .unwrap_or(443) as u16;
+    let mut out = Map::new();
+    out.insert("vantage".into(), json!(ctx.vantage));
+
+    // A --target mapping means "this address, directly": never via a proxy.
+    let proxy = if ctx.config.mapped(&host, port).is_some() {
+        None
+    } else {
+        proxy_for(&host, proxy_env)
+    };
+    out.insert(
+        "proxy".into(),
+        json!(proxy
+            .as_ref()
+            .map(|p| p.shown.clone())
+            .unwrap_or("none".into())),
+    );
+    let connect_to = match &proxy {
+        Some(p) => p.addr.clone(),
+        None => resolve(&host, port, ctx)
+            .await
+            .map_err(ProbeError::Failed)?
+            .to_string(),
+    };
+    let tcp = within(deadline, ctx, TcpStream::connect(&connect_to))
+        .await?
+        .map_err(|e| ProbeError::Failed(format!("TCP connect to {connect_to}: {e}")))?;
+    if let Ok(peer) = tcp.peer_addr() {
+        out.insert("address".into(), json!(peer.to_string()));
+        if let Some(src) = source_address(peer) {
+            out.insert("source".into(), json!(src.to_string()));
         }
-        let mut tcp = tcp;
-        if proxy.is_some() {
-            let connect = format!(
+    }
+    let mut tcp = tcp;
+    if proxy.is_some() {
+        let connect = format!(
                 "CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: readyscan\r\n\r\n"
             );
-            within(deadline, ctx, tcp.write_all(connect.as_bytes()))
-                .await?
-                .map_err(|e| ProbeError::Failed(format!("proxy {connect_to}: {e}")))?;
-            let status = within(deadline, ctx, read_status(&mut tcp)).await??;
-            if status != 200 {
-                return Err(ProbeError::Failed(format!(
-                    "proxy {connect_to} refused CONNECT {host}:{port} with HTTP {status}"
-                )));
-            }
-        }
-
-        let verdict = Arc::new(Mutex::new(None));
-        let tls_config = client_config(&ctx.config, verdict.clone())?;
-        let name = ServerName::try_from(host.clone()).map_err(|_| {
-            ProbeError::Failed(format!("\"{host}\" is not a valid TLS server name"))
-        })?;
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config));
-        let mut tls = within(deadline, ctx, connector.connect(name, tcp))
+        within(deadline, ctx, tcp.write_all(connect.as_bytes()))
             .await?
-            .map_err(|e| ProbeError::Failed(format!("TLS handshake with {host}:{port}: {e}")))?;
-
-        let (_, conn) = tls.get_ref();
-        if let Some(v) = conn.protocol_version().and_then(|v| v.as_str()) {
-            out.insert("tls_version".into(), json!(v));
+            .map_err(|e| ProbeError::Failed(format!("proxy {connect_to}: {e}")))?;
+        let status = within(deadline, ctx, read_status(&mut tcp)).await??;
+        if status != 200 {
+            return Err(ProbeError::Failed(format!(
+                "proxy {connect_to} refused CONNECT {host}:{port} with HTTP {status}"
+            )));
         }
-        let leaf = conn
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .map(|c| c.as_ref().to_vec());
-        let trust: Option<Result<(), String>> = verdict.lock().map(|v| v.clone()).unwrap_or(None);
-        let (tls_state, detail) = match trust {
-            Some(Ok(())) => ("trusted", "certificate chain verified".to_string()),
-            Some(Err(e)) => ("untrusted", e),
-            None => ("untrusted", "the certificate was not checked".to_string()),
-        };
-        out.insert("tls".into(), json!(tls_state));
-        out.insert("tls_detail".into(), json!(detail));
-        if ctx.config.insecure_tls {
+    }
+
+    let verdict = Arc::new(Mutex::new(None));
+    let tls_config = client_config(&ctx.config, verdict.clone())?;
+    let name = ServerName::try_from(host.clone())
+        .map_err(|_| ProbeError::Failed(format!("\"{host}\" is not a valid TLS server name")))?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config));
+    let mut tls = within(deadline, ctx, connector.connect(name, tcp))
+        .await?
+        .map_err(|e| ProbeError::Failed(format!("TLS handshake with {host}:{port}: {e}")))?;
+
+    let (_, conn) = tls.get_ref();
+    if let Some(v) = conn.protocol_version().and_then(|v| v.as_str()) {
+        out.insert("tls_version".into(), json!(v));
+    }
+    let leaf = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| c.as_ref().to_vec());
+    let trust: Option<Result<(), String>> = verdict.lock().map(|v| v.clone()).unwrap_or(None);
+    let (tls_state, detail) = match trust {
+        Some(Ok(())) => ("trusted", "certificate chain verified".to_string()),
+        Some(Err(e)) => ("untrusted", e),
+        None => ("untrusted", "the certificate was not checked".to_string()),
+    };
+    out.insert("tls".into(), json!(tls_state));
+    out.insert("tls_detail".into(), json!(detail));
+    if ctx.config.insecure_tls {
+        out.insert(
+            "insecure_tls".into(),
+            json!("certificate checks switched off by --insecure-tls"),
+        );
+    }
+
+    let issuers = strings(req.fields.get("public_issuers"));
+    match leaf.as_deref().map(describe_cert) {
+        Some(Ok(cert)) => {
+            out.insert("issuer".into(), json!(cert.issuer));
+            out.insert("subject_name".into(), json!(cert.subject));
+            out.insert("not_after".into(), json!(cert.not_after));
+            out.insert("days_to_expiry".into(), json!(cert.days_left));
+            let inspection = if issuers.is_empty() {
+                "not judged"
+            } else if issuers
+                .iter()
+                .any(|i| cert.issuer.to_lowercase().contains(&i.to_lowercase()))
+            {
+                "none"
+            } else {
+                "suspected"
+            };
+            out.insert("tls_inspection".into(), json!(inspection));
+        }
+        Some(Err(e)) => {
+            out.insert("tls_inspection".into(), json!("unknown"));
             out.insert(
-                "insecure_tls".into(),
-                json!("certificate checks switched off by --insecure-tls"),
+                "tls_detail".into(),
+                json!(format!("{detail}; certificate unreadable: {e}")),
             );
         }
-
-        let issuers = strings(req.fields.get("public_issuers"));
-        match leaf.as_deref().map(describe_cert) {
-            Some(Ok(cert)) => {
-                out.insert("issuer".into(), json!(cert.issuer));
-                out.insert("subject_name".into(), json!(cert.subject));
-                out.insert("not_after".into(), json!(cert.not_after));
-                out.insert("days_to_expiry".into(), json!(cert.days_left));
-                let inspection = if issuers.is_empty() {
-                    "not judged"
-                } else if issuers
-                    .iter()
-                    .any(|i| cert.issuer.to_lowercase().contains(&i.to_lowercase()))
-                {
-                    "none"
-                } else {
-                    "suspected"
-                };
-                out.insert("tls_inspection".into(), json!(inspection));
-            }
-            Some(Err(e)) => {
-                out.insert("tls_inspection".into(), json!("unknown"));
-                out.insert(
-                    "tls_detail".into(),
-                    json!(format!("{detail}; certificate unreadable: {e}")),
-                );
-            }
-            None => {
-                out.insert("tls_inspection".into(), json!("unknown"));
-            }
+        None => {
+            out.insert("tls_inspection".into(), json!("unknown"));
         }
+    }
 
-        let get = format!(
+    let get = format!(
             "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: readyscan\r\nAccept: */*\r\nConnection: close\r\n\r\n"
         );
-        let sent = within(deadline, ctx, tls.write_all(get.as_bytes())).await;
-        let status = match sent {
-            Ok(Ok(())) => within(deadline, ctx, read_status(&mut tls)).await,
-            Ok(Err(e)) => Ok(Err(ProbeError::Failed(e.to_string()))),
-            Err(e) => Err(e),
-        };
-        match status {
-            Ok(Ok(code)) => {
-                out.insert("http_status".into(), json!(code));
-            }
-            Ok(Err(e)) | Err(e) => {
-                out.insert("http_error".into(), json!(e.to_string()));
-            }
+    let sent = within(deadline, ctx, tls.write_all(get.as_bytes())).await;
+    let status = match sent {
+        Ok(Ok(())) => within(deadline, ctx, read_status(&mut tls)).await,
+        Ok(Err(e)) => Ok(Err(ProbeError::Failed(e.to_string()))),
+        Err(e) => Err(e),
+    };
+    match status {
+        Ok(Ok(code)) => {
+            out.insert("http_status".into(), json!(code));
         }
-        Ok(out)
+        Ok(Err(e)) | Err(e) => {
+            out.insert("http_error".into(), json!(e.to_string()));
+        }
     }
+    Ok(out)
 }
 
 fn push_unique(f: &mut Map<String, Value>, key: &str, item: &str) {
@@ -609,5 +617,160 @@ mod tests {
         assert!(check_params(&json!({"public_issuers": []})).is_err());
         assert!(check_params(&json!({"path": "x"})).is_err());
         assert!(check_params(&json!({"colour": 1})).is_err());
+    }
+
+    /// A lab CA and a TLS server for `name` on 127.0.0.1 answering 200; returns (port, CA PEM).
+    async fn tls_server(name: &str) -> (u16, String) {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca, ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec![name.to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    let mut buf = [0u8; 1024];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        .await;
+                    let _ = tls.shutdown().await;
+                }
+            }
+        });
+        (port, ca_cert.pem())
+    }
+
+    /// A CONNECT proxy on 127.0.0.1 that sends every tunnel to `to` (it never resolves names)
+    /// and records the CONNECT line; `status` other than 200 refuses.
+    async fn proxy(to: u16, status: u16, seen: Arc<Mutex<String>>) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 512];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match client.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                *seen.lock().unwrap() = line;
+                let answer = format!("HTTP/1.1 {status} X\r\nVia: lab\r\n\r\n");
+                let _ = client.write_all(answer.as_bytes()).await;
+                if status == 200 {
+                    let mut server = TcpStream::connect(("127.0.0.1", to)).await.unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            }
+        });
+        port
+    }
+
+    fn request(host: &str) -> Request {
+        Request {
+            subject: format!("https://{host}:443"),
+            fields: json!({"host": host, "port": 443, "path": "/", "roles": ["adfs"],
+                           "public_issuers": [], "no_inspection": false})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn through_a_connect_proxy_and_refused_by_one() {
+        let (server, ca_pem) = tls_server("proxied.lab.test").await;
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, ca_pem).unwrap();
+        let ctx = ProbeContext {
+            config: Arc::new(ScanConfig {
+                ca_certs: vec![ca.display().to_string()],
+                ..ScanConfig::default()
+            }),
+            timeout: std::time::Duration::from_secs(5),
+            vantage: "test-host".into(),
+        };
+        let seen = Arc::new(Mutex::new(String::new()));
+        let port = proxy(server, 200, seen.clone()).await;
+        let env = env(
+            Some(&format!("http://user:secret@127.0.0.1:{port}")),
+            Some("other.lab.test"),
+        );
+        let out = observe_with(&request("proxied.lab.test"), &ctx, &env)
+            .await
+            .unwrap();
+        assert_eq!(
+            *seen.lock().unwrap(),
+            "CONNECT proxied.lab.test:443 HTTP/1.1"
+        );
+        assert_eq!(out["proxy"], format!("http://127.0.0.1:{port}"));
+        assert_eq!(out["tls"], "trusted", "{out:?}");
+        assert_eq!(out["http_status"], 200);
+        assert!(!serde_json::to_string(&out).unwrap().contains("secret"));
+
+        let refusing = proxy(server, 403, Arc::new(Mutex::new(String::new()))).await;
+        let env = env(Some(&format!("127.0.0.1:{refusing}")), None);
+        let err = observe_with(&request("proxied.lab.test"), &ctx, &env)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("refused CONNECT proxied.lab.test:443 with HTTP 403"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_that_is_not_tls_is_an_error_not_a_panic() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut c, _)) = listener.accept().await {
+                let _ = c.write_all(&[0xff; 4096]).await;
+            }
+        });
+        let mut config = ScanConfig::default();
+        config.add_target("garbage.lab.test", "127.0.0.1".parse().unwrap(), Some(port));
+        let ctx = ProbeContext {
+            config: Arc::new(config),
+            timeout: std::time::Duration::from_secs(3),
+            vantage: "t".into(),
+        };
+        let err = observe_with(&request("garbage.lab.test"), &ctx, &env(None, None))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("TLS handshake with garbage.lab.test:443"),
+            "{err}"
+        );
     }
 }
