@@ -720,11 +720,11 @@ mod tests {
         };
         let seen = Arc::new(Mutex::new(String::new()));
         let port = proxy(server, 200, seen.clone()).await;
-        let env = env(
+        let via = env(
             Some(&format!("http://user:secret@127.0.0.1:{port}")),
             Some("other.lab.test"),
         );
-        let out = observe_with(&request("proxied.lab.test"), &ctx, &env)
+        let out = observe_with(&request("proxied.lab.test"), &ctx, &via)
             .await
             .unwrap();
         assert_eq!(
@@ -737,8 +737,8 @@ mod tests {
         assert!(!serde_json::to_string(&out).unwrap().contains("secret"));
 
         let refusing = proxy(server, 403, Arc::new(Mutex::new(String::new()))).await;
-        let env = env(Some(&format!("127.0.0.1:{refusing}")), None);
-        let err = observe_with(&request("proxied.lab.test"), &ctx, &env)
+        let refused = env(Some(&format!("127.0.0.1:{refusing}")), None);
+        let err = observe_with(&request("proxied.lab.test"), &ctx, &refused)
             .await
             .unwrap_err();
         assert!(
