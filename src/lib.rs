@@ -38,6 +38,16 @@ pub fn host_name() -> String {
 
 /// Runs every probe this version has against the configured environment.
 pub async fn scan(config: ScanConfig, catalog: &Catalog, show_progress: bool) -> ObservationSet {
+    scan_with_secrets(config, probes::Secrets::default(), catalog, show_progress).await
+}
+
+/// As [`scan`], with the secrets (bind password) some probes need.
+pub async fn scan_with_secrets(
+    config: ScanConfig,
+    secrets: probes::Secrets,
+    catalog: &Catalog,
+    show_progress: bool,
+) -> ObservationSet {
     let host = host_name();
     let started = time::OffsetDateTime::now_utc();
     let config = Arc::new(config);
@@ -45,6 +55,7 @@ pub async fn scan(config: ScanConfig, catalog: &Catalog, show_progress: bool) ->
         config.clone(),
         catalog,
         &probes::registry(),
+        secrets,
         host.clone(),
         show_progress,
     )

@@ -3,7 +3,10 @@
 //! To add a probe: describe it in [`SPECS`] (name, fields, how to give it a target), implement
 //! [`Probe`] in a module of its own, and list it in [`registry`].
 
+mod ldap;
+pub mod names;
 mod tcp;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,9 +60,46 @@ pub static SPECS: &[ProbeSpec] = &[
             "dns_host_name",
             "default_naming_context",
             "root_domain_naming_context",
+            "configuration_naming_context",
+            "schema_naming_context",
             "answered_by",
+            "transport",
         ],
-        needs: "give --dc HOST or --domain NAME",
+        needs: "give --dc HOST (with --domain NAME to name the domain)",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "ldap.directory",
+        summary: "Bound LDAP reads: schema version, trusts, UPN suffixes, domain controllers, containers",
+        fields: &[
+            "forest_functionality",
+            "forest_level_name",
+            "domain_functionality",
+            "domain_level_name",
+            "domain_controller_functionality",
+            "dns_host_name",
+            "default_naming_context",
+            "root_domain_naming_context",
+            "configuration_naming_context",
+            "schema_naming_context",
+            "schema_version",
+            "schema_version_name",
+            "trusts",
+            "forest_trusts",
+            "topology",
+            "upn_suffixes",
+            "non_routable_upn_suffixes",
+            "domain_controllers",
+            "dc_operating_systems",
+            "old_dcs",
+            "adfs_container",
+            "system_management_container",
+            "recycle_bin_enabled",
+            "answered_by",
+            "transport",
+        ],
+        needs: "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
         check_params: no_params,
         applies: always,
     },
@@ -133,9 +173,27 @@ pub struct PlanInput<'a> {
     pub prior: &'a [Observation],
 }
 
+/// Secrets for the probes. Kept out of ScanConfig so they never reach a report; Debug hides them.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    pub bind_password: Option<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = if self.bind_password.is_some() {
+            "[set]"
+        } else {
+            "[none]"
+        };
+        write!(f, "Secrets {{ bind_password: {shown} }}")
+    }
+}
+
 /// Shared by all probes of a scan.
 pub struct ProbeContext {
     pub config: Arc<ScanConfig>,
+    pub secrets: Secrets,
     pub timeout: Duration,
     /// Where the scan runs from: host name, so reports from several places can be told apart.
     pub vantage: String,
@@ -170,6 +228,11 @@ pub trait Probe: Send + Sync {
     fn stage(&self) -> u8 {
         1
     }
+    /// How long the runner lets one request take; probes that make several round trips
+    /// (bind, then searches) get more than one timeout.
+    fn time_budget(&self, timeout: Duration) -> Duration {
+        timeout
+    }
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request>;
     async fn observe(
         &self,
@@ -180,10 +243,16 @@ pub trait Probe: Send + Sync {
 
 /// The probes this version collects.
 pub fn registry() -> Vec<Arc<dyn Probe>> {
-    vec![Arc::new(tcp::TcpConnect)]
+    vec![
+        Arc::new(tcp::TcpConnect),
+        Arc::new(ldap::RootDse),
+        Arc::new(ldap::Directory),
+    ]
 }
 
 /// True when this version can collect the probe (else its checks say "not available yet").
 pub fn implemented(name: &str) -> bool {
     registry().iter().any(|p| p.spec().name == name)
 }
+
+pub(crate) use tcp::resolve;
