@@ -86,9 +86,10 @@ async fn scan_mps(mps: &[(&'static str, Mp)], declared: Option<&str>) -> Vec<Fin
         .collect()
 }
 
-fn by(
-    findings: &[Finding],
-) -> BTreeMap<(String, String), (Status, Option<String>, Option<String>)> {
+/// (check id, subject) -> (status, observed, reason)
+type ById = BTreeMap<(String, String), (Status, Option<String>, Option<String>)>;
+
+fn by(findings: &[Finding]) -> ById {
     findings
         .iter()
         .map(|f| {
