@@ -227,8 +227,9 @@ fn configmgr_discovered_in_samba_ad() {
     // Published MPs have no port: the probe asks http://<mp>/ on 80, so the test's server
     // takes port 80 of the lab's host-side address (the test's own address, not a public one).
     let host_ip = lab.get("LAB_HOST_IP").to_string();
-    let listener = TcpListener::bind((host_ip.as_str(), 80))
-        .unwrap_or_else(|e| panic!("cannot listen on {host_ip}:80: {e}"));
+    let listener = TcpListener::bind((host_ip.as_str(), 80)).unwrap_or_else(|e| {
+        panic!("cannot listen on {host_ip}:80 (is a server listening on 0.0.0.0:80?): {e}")
+    });
     let _server = MpServer::start(
         listener,
         HashMap::from([
