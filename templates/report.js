@@ -12,11 +12,16 @@
     var shown = 0;
     document.querySelectorAll("details.area").forEach(function (area) {
       var inArea = 0;
-      area.querySelectorAll("tr[data-status]").forEach(function (row) {
-        var s = row.getAttribute("data-status");
-        var visible = filter === "all" || s === filter || (filter === "open" && OPEN[s] === true);
-        row.hidden = !visible;
-        if (visible) { inArea += 1; }
+      area.querySelectorAll("tbody.check").forEach(function (group) {
+        var inGroup = 0;
+        group.querySelectorAll("tr[data-status]").forEach(function (row) {
+          var s = row.getAttribute("data-status");
+          var visible = filter === "all" || s === filter || (filter === "open" && OPEN[s] === true);
+          row.hidden = !visible;
+          if (visible) { inGroup += 1; }
+        });
+        group.hidden = inGroup === 0;
+        inArea += inGroup;
       });
       area.hidden = inArea === 0;
       shown += inArea;

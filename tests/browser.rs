@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -276,6 +278,83 @@ fn demo_report_in_chromium() {
         dir.display(),
         pages.len() - 1
     );
+}
+
+/// The page is complete without JavaScript, and with it the status filter works.
+#[test]
+fn filters_work_and_page_is_complete_without_script() {
+    if !tools_present() {
+        return;
+    }
+    let dir = workdir("script");
+    let (page, report) = demo_report(&dir);
+    let total = report["findings"].as_array().unwrap().len();
+    let fails = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .count();
+
+    // Without its script (the page's only one): Chromium's --dump-dom itself needs script,
+    // so the copy leaves ours out instead of turning script off.
+    let html = std::fs::read_to_string(&page).unwrap();
+    let start = html.rfind("<script>").unwrap();
+    let end = html.rfind("</script>").unwrap() + "</script>".len();
+    let copy = dir.join("noscript.html");
+    std::fs::write(&copy, format!("{}{}", &html[..start], &html[end..])).unwrap();
+    let run = chromium(&dir, "noscript", &copy, &["--dump-dom".into()]);
+    let dom = &run.stdout;
+    assert!(run.console.is_empty(), "console: {:#?}", run.console);
+    assert!(
+        dom.contains("<div class=\"filters\" role=\"group\" aria-label=\"Show results by status\" hidden=\"\">"),
+        "without script the filter buttons stay hidden"
+    );
+    assert_eq!(
+        dom.matches("<tr data-status=").count(),
+        total,
+        "every result is a row"
+    );
+    let hidden_row = regex::Regex::new(r#"<(tr|tbody|details)[^>]* hidden"#).unwrap();
+    assert!(
+        !hidden_row.is_match(dom),
+        "nothing is hidden without script"
+    );
+    assert_eq!(
+        dom.matches("<details open=\"\"").count(),
+        dom.matches("<details").count()
+    );
+
+    // Click "Fail" from a test copy whose CSP also allows the test's own inline script.
+    let click = "document.querySelector('[data-filter=\"fail\"]').click();";
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(click.as_bytes()));
+    let clicked = html
+        .replacen(
+            "script-src &#x27;sha256-",
+            &format!("script-src &#x27;sha256-{hash}&#x27; &#x27;sha256-"),
+            1,
+        )
+        .replacen("</body>", &format!("<script>{click}</script></body>"), 1);
+    let copy = dir.join("clicked.html");
+    std::fs::write(&copy, clicked).unwrap();
+    let run = chromium(&dir, "click", &copy, &["--dump-dom".into()]);
+    let dom = &run.stdout;
+    assert!(run.console.is_empty(), "console: {:#?}", run.console);
+    assert!(dom.contains("data-filter=\"fail\" aria-pressed=\"true\""));
+    assert!(dom.contains("data-filter=\"all\" aria-pressed=\"false\""));
+    let shown = dom.matches("<tr data-status=\"fail\">").count();
+    let hidden = dom.matches("\" hidden=\"\">").count();
+    assert_eq!(shown, fails, "every failed row stays visible");
+    assert_eq!(
+        dom.matches("<tr data-status=").count() - shown,
+        total - fails,
+        "the other rows exist"
+    );
+    assert!(
+        !dom.contains("<tr data-status=\"pass\">"),
+        "a passed row is still visible"
+    );
+    assert!(hidden >= total - fails, "rows and empty groups are hidden");
 }
 
 /// Proves the detectors are not blind: a planted image is blocked by the CSP (and logged),

@@ -173,6 +173,7 @@ impl<'a> View<'a> {
                 "source": first.source,
                 "community": first.community,
                 "blocked_by": i.blocked_by,
+                "blocked_by_many": i.blocked_by.len() > 1,
                 "subject_count": i.findings.len(),
                 "findings": i.findings.iter().map(|f| finding_json(f, None)).collect::<Vec<_>>(),
             })
@@ -232,10 +233,33 @@ impl<'a> View<'a> {
                     .collect();
                 let open = of_area().filter(|f| f.status.is_open()).count();
                 let passed = of_area().filter(|f| f.status == Status::Pass).count();
+                // The same findings grouped by check, for a table with one row group per check.
+                let mut checks: Vec<(&str, Vec<Value>)> = Vec::new();
+                for (f, v) in of_area().zip(&findings) {
+                    match checks.iter_mut().find(|(id, _)| *id == f.check_id) {
+                        Some((_, rows)) => rows.push(v.clone()),
+                        None => checks.push((&f.check_id, vec![v.clone()])),
+                    }
+                }
+                let checks: Vec<Value> = checks
+                    .into_iter()
+                    .map(|(id, rows)| {
+                        let first = &rows[0];
+                        json!({
+                            "check_id": id,
+                            "title": first["title"],
+                            "expected": first["expected"],
+                            "severity": first["severity"],
+                            "number": number_of.get(id),
+                            "findings": rows,
+                        })
+                    })
+                    .collect();
                 json!({
                     "id": area,
                     "title": area_title(area),
                     "team": team(area),
+                    "checks": checks,
                     "findings": findings,
                     "open": open,
                     "passed": passed,
