@@ -287,6 +287,12 @@ impl<'a> View<'a> {
             "findings_count": r.findings.len(),
             "areas": areas,
             "demo": r.scan.mode == "demo",
+            "mode_label": match r.scan.mode.as_str() {
+                "live" => "live scan",
+                "demo" => "built-in demo data",
+                "evaluate" => "saved observations, judged again",
+                _ => "",
+            },
         })
     }
 }
