@@ -165,8 +165,14 @@ fn demo_report_in_chromium() {
     let (page, report) = demo_report(&dir);
     let findings = report["findings"].as_array().unwrap();
 
-    // The DOM after the page's script ran.
-    let run = chromium(&dir, "dom", &page, &["--dump-dom".into()]);
+    // The DOM after the page's script ran, and after 3 s of (virtual) time in which a late
+    // request or console message would show.
+    let run = chromium(
+        &dir,
+        "dom",
+        &page,
+        &["--virtual-time-budget=3000".into(), "--dump-dom".into()],
+    );
     let dom = &run.stdout;
     assert!(
         run.console.is_empty(),

@@ -97,3 +97,33 @@ fn ready_report_says_nothing_to_fix() {
     assert!(html.contains("Nothing to fix"));
     assert!(!html.contains("class=\"item "), "no checklist item");
 }
+
+#[test]
+fn html_structure_is_accessible() {
+    let html = render("html");
+    assert!(html.contains("<html lang=\"en\">"));
+    // One h1 (the verdict) and no skipped heading level.
+    let levels: Vec<u32> = regex::Regex::new("<h([1-6])[ >]")
+        .unwrap()
+        .captures_iter(&html)
+        .map(|c| c[1].parse().unwrap())
+        .collect();
+    assert_eq!(levels.iter().filter(|l| **l == 1).count(), 1);
+    assert_eq!(levels[0], 1);
+    for pair in levels.windows(2) {
+        assert!(pair[1] <= pair[0] + 1, "heading level jumps: {levels:?}");
+    }
+    // Every table has header cells with a scope.
+    for table in html.split("<table").skip(1) {
+        let table = &table[..table.find("</table>").unwrap()];
+        assert!(table.contains("<th scope="), "a table without headers");
+    }
+    // Colour is never the only signal: every badge carries its status in words.
+    let badge =
+        regex::Regex::new(r#"<span class="badge badge-[a-z_]+">(.*?)</span>(\w[\w ]*)</span>"#)
+            .unwrap();
+    let badges = html.matches("<span class=\"badge ").count();
+    let worded = badge.captures_iter(&html).count();
+    assert!(badges > 0);
+    assert_eq!(badges, worded, "a badge without a word");
+}
