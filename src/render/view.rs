@@ -100,11 +100,13 @@ impl<'a> View<'a> {
             let worst = g.1.iter().map(|f| status_rank(f.status)).min();
             (area_rank(&first.area), worst, g.0)
         };
-        let deps = |g: &(usize, Vec<&'a Finding>)| -> Vec<usize> {
-            let mut d: Vec<usize> = g.1[0]
+        // Open checks this group depends on (itself excluded), by group index.
+        let deps = |g: usize| -> Vec<usize> {
+            let mut d: Vec<usize> = groups[g].1[0]
                 .depends_on
                 .iter()
                 .filter_map(|id| index.get(id.as_str()).copied())
+                .filter(|&d| d != g)
                 .collect();
             d.sort_unstable();
             d.dedup();
@@ -118,7 +120,7 @@ impl<'a> View<'a> {
             let remaining = (0..groups.len()).filter(|&g| placed[g].is_none());
             let free = remaining
                 .clone()
-                .filter(|&g| deps(&groups[g]).iter().all(|&d| placed[d].is_some()))
+                .filter(|&g| deps(g).iter().all(|&d| placed[d].is_some()))
                 .min_by_key(|&g| key(&groups[g]));
             let Some(next) = free.or_else(|| remaining.min_by_key(|&g| key(&groups[g]))) else {
                 break;
@@ -132,7 +134,7 @@ impl<'a> View<'a> {
                 let (_, items) = &groups[g];
                 let first = items[0];
                 let mut blocked_by: Vec<usize> =
-                    deps(&groups[g]).iter().filter_map(|&d| placed[d]).collect();
+                    deps(g).iter().filter_map(|&d| placed[d]).collect();
                 blocked_by.sort_unstable();
                 Item {
                     number: placed[g].unwrap_or(0),
@@ -446,13 +448,17 @@ mod tests {
         let r = report(vec![
             finding("a", "identity", Status::Fail, &["b", "gone"]),
             finding("b", "identity", Status::Fail, &["a"]),
-            finding("c", "identity", Status::Fail, &["ok"]),
+            finding("c", "identity", Status::Fail, &["ok", "c"]),
             finding("ok", "network", Status::Pass, &[]),
         ]);
         let got = order(&r);
         assert_eq!(got.len(), 3);
         let c = got.iter().find(|(id, _, _)| id == "c").unwrap();
-        assert!(c.2.is_empty(), "a passed dependency blocks nothing");
+        assert!(
+            c.2.is_empty(),
+            "a passed dependency or itself blocks nothing"
+        );
+        assert_eq!(got[0].0, "c", "c is free at once");
     }
 
     #[test]
