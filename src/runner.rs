@@ -66,9 +66,10 @@ pub async fn collect(
                     (probe.clone(), ctx.clone(), limit.clone(), bar.clone());
                 tasks.spawn(async move {
                     let _permit = limit.acquire_owned().await.expect("semaphore never closed");
-                    let answer = tokio::time::timeout(ctx.timeout + GRACE, probe.observe(&request, &ctx)).await;
+                    let budget = probe.budget(ctx.timeout);
+                    let answer = tokio::time::timeout(budget + GRACE, probe.observe(&request, &ctx)).await;
                     bar.inc(1);
-                    let answer = answer.unwrap_or(Err(ProbeError::Timeout(ctx.timeout)));
+                    let answer = answer.unwrap_or(Err(ProbeError::Timeout(budget)));
                     tracing::debug!(probe = name, subject = %request.subject, ok = answer.is_ok(), "probe answered");
                     to_observation(name, request.subject, request.fields, answer)
                 });
@@ -98,6 +99,11 @@ fn to_observation(
             fields.extend(found);
             Observation::observed(probe, &subject, fields)
         }
+        Err(ProbeError::NotApplicable(reason)) => Observation {
+            status: crate::observation::ObservationStatus::NotApplicable,
+            reason: Some(reason),
+            ..Observation::observed(probe, &subject, fields)
+        },
         Err(e) => Observation::failed(probe, &subject, e.kind(), e.to_string(), fields),
     }
 }

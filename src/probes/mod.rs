@@ -3,6 +3,8 @@
 //! To add a probe: describe it in [`SPECS`] (name, fields, how to give it a target), implement
 //! [`Probe`] in a module of its own, and list it in [`registry`].
 
+mod dns;
+pub mod resolver;
 mod tcp;
 
 use std::sync::Arc;
@@ -65,14 +67,20 @@ pub static SPECS: &[ProbeSpec] = &[
     },
     ProbeSpec {
         name: "dns.srv",
-        summary: "Active Directory SRV records of a domain and whether their targets resolve",
+        summary:
+            "Active Directory SRV records of a domain: targets, whether they resolve and answer",
         fields: &[
             "name",
             "domain",
             "purpose",
+            "forest_root",
+            "outcome",
+            "detail",
             "targets",
             "unresolved_targets",
-            "outcome",
+            "stale_targets",
+            "expected_dcs",
+            "missing_dcs",
         ],
         needs: "give --domain NAME",
         check_params: no_params,
@@ -80,9 +88,49 @@ pub static SPECS: &[ProbeSpec] = &[
     },
     ProbeSpec {
         name: "dns.cname",
-        summary: "CNAME records Intune needs per UPN suffix",
-        fields: &["name", "suffix", "purpose", "target", "outcome"],
+        summary: "CNAME records Intune needs per UPN suffix, aliases in the suffix's zone followed",
+        fields: &[
+            "name",
+            "suffix",
+            "purpose",
+            "outcome",
+            "target",
+            "chain",
+            "record_to_create",
+            "detail",
+        ],
         needs: "give --domain NAME or --upn-suffix NAME",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "dns.m365",
+        summary: "Microsoft 365 records of a domain: MS=ms verification TXT, MX, autodiscover, SPF",
+        fields: &[
+            "suffix",
+            "txt_outcome",
+            "ms_verification",
+            "mx_hosts",
+            "autodiscover_target",
+            "autodiscover_outcome",
+            "spf_records",
+            "spf_count",
+        ],
+        needs: "give --domain NAME or --upn-suffix NAME",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "dns.adfs_name",
+        summary: "Record type of an AD FS service name (A, AAAA or CNAME)",
+        fields: &[
+            "name",
+            "outcome",
+            "record_type",
+            "cname_target",
+            "addresses",
+        ],
+        needs: "give --adfs NAME",
         check_params: no_params,
         applies: always,
     },
@@ -150,6 +198,9 @@ pub enum ProbeError {
     NeedsBind(String),
     #[error("{0}")]
     Failed(String),
+    /// The subject does not need the check (e.g. a non-routable UPN suffix); not an error.
+    #[error("{0}")]
+    NotApplicable(String),
 }
 
 impl ProbeError {
@@ -159,6 +210,7 @@ impl ProbeError {
             ProbeError::Timeout(_) => "timeout",
             ProbeError::NeedsBind(_) => "needs_bind",
             ProbeError::Failed(_) => "failed",
+            ProbeError::NotApplicable(_) => "not_applicable",
         }
     }
 }
@@ -170,6 +222,11 @@ pub trait Probe: Send + Sync {
     fn stage(&self) -> u8 {
         1
     }
+    /// How long one request may take in all, given the scan's per-query timeout; probes that
+    /// ask several things in a row (and retry on timeout) need more than one timeout.
+    fn budget(&self, timeout: Duration) -> Duration {
+        timeout
+    }
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request>;
     async fn observe(
         &self,
@@ -180,7 +237,13 @@ pub trait Probe: Send + Sync {
 
 /// The probes this version collects.
 pub fn registry() -> Vec<Arc<dyn Probe>> {
-    vec![Arc::new(tcp::TcpConnect)]
+    vec![
+        Arc::new(tcp::TcpConnect),
+        Arc::new(dns::DnsSrv::default()),
+        Arc::new(dns::DnsCname::default()),
+        Arc::new(dns::DnsM365::default()),
+        Arc::new(dns::DnsAdfsName::default()),
+    ]
 }
 
 /// True when this version can collect the probe (else its checks say "not available yet").
