@@ -17,10 +17,13 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use serde_json::{json, Map, Value};
 use tokio::sync::OnceCell;
 
-use super::resolver::{normalize, Dns, DnsFailure, Outcome};
+use super::names::{self, normalise as normalize};
+use super::resolver::{Dns, DnsFailure, Outcome};
 use super::{PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 use crate::observation::{Observation, ObservationStatus};
 
+/// Probes whose UPN suffixes, naming contexts and DC names the DNS probes use when present.
+const LDAP_PROBES: &[&str] = &["ldap.root_dse", "ldap.directory"];
 /// Hops followed inside the suffix's own zone before the CNAME chain is called a loop.
 const MAX_HOPS: usize = 8;
 /// Time-to-live the Intune documentation gives for the records to create.
@@ -119,44 +122,20 @@ fn suffixes(input: &PlanInput<'_>) -> Vec<String> {
     out.into_iter().collect()
 }
 
-/// Top-level names that can never be registered on the public internet, so Microsoft 365 can
-/// never verify them (RFC 6761/6762/7686/8375/9476 and common private choices). `.test` and
-/// `.example` are reserved too, but labs and documentation use them, so they are scanned.
-const NON_ROUTABLE: &[&str] = &[
-    "local",
-    "localhost",
-    "localdomain",
-    "lan",
-    "home",
-    "corp",
-    "internal",
-    "intranet",
-    "private",
-    "invalid",
-    "onion",
-    "alt",
-    "home.arpa",
-];
+/// `.test` and `.example` are reserved (RFC 6761) and so non-routable for Entra ID, but labs
+/// and documentation live there: the DNS probes still query them.
+const LAB_TLDS: &[&str] = &["test", "example"];
 
-/// Why a UPN suffix cannot carry Intune or Microsoft 365 records, if it cannot.
+/// Why a UPN suffix cannot carry Intune or Microsoft 365 records, if it cannot: the shared rule
+/// of [`names::non_routable`], lab names excepted. Such a suffix is never queried.
 pub fn non_routable(suffix: &str) -> Option<String> {
     let s = normalize(suffix);
-    if !s.contains('.') {
-        return Some(format!(
-            "{s} is a single-label name, not a routable domain: Intune and Microsoft 365 need a \
-             UPN suffix you own in public DNS"
-        ));
+    if LAB_TLDS.iter().any(|t| s.ends_with(&format!(".{t}"))) {
+        return None;
     }
-    NON_ROUTABLE
-        .iter()
-        .find(|tld| s.ends_with(&format!(".{tld}")))
-        .map(|tld| {
-            format!(
-                "{s} ends in .{tld}, which is not routable on the internet: Intune and Microsoft \
-                 365 need a UPN suffix you own in public DNS (add a routable suffix and give it \
-                 to the users first)"
-            )
-        })
+    names::non_routable(&s).map(|why| {
+        format!("{why}: Intune and Microsoft 365 need a UPN suffix you own in public DNS (add a routable suffix and give it to the users first)")
+    })
 }
 
 fn first_label_title(purpose: &str) -> (&'static str, &'static str) {
@@ -235,8 +214,12 @@ impl Probe for DnsSrv {
         2
     }
 
+    fn reads(&self) -> &'static [&'static str] {
+        LDAP_PROBES
+    }
+
     /// SRV query, address lookups and connects, each with a retry budget.
-    fn budget(&self, timeout: Duration) -> Duration {
+    fn time_budget(&self, timeout: Duration) -> Duration {
         timeout * 5
     }
 
@@ -402,8 +385,12 @@ impl Probe for DnsCname {
         2
     }
 
+    fn reads(&self) -> &'static [&'static str] {
+        LDAP_PROBES
+    }
+
     /// A chain of aliases inside the suffix's zone takes a query per hop.
-    fn budget(&self, timeout: Duration) -> Duration {
+    fn time_budget(&self, timeout: Duration) -> Duration {
         timeout * 4
     }
 
@@ -517,7 +504,11 @@ impl Probe for DnsM365 {
         2
     }
 
-    fn budget(&self, timeout: Duration) -> Duration {
+    fn reads(&self) -> &'static [&'static str] {
+        LDAP_PROBES
+    }
+
+    fn time_budget(&self, timeout: Duration) -> Duration {
         timeout * 2
     }
 
@@ -619,7 +610,7 @@ impl Probe for DnsAdfsName {
         2
     }
 
-    fn budget(&self, timeout: Duration) -> Duration {
+    fn time_budget(&self, timeout: Duration) -> Duration {
         timeout * 4
     }
 
@@ -683,6 +674,7 @@ mod tests {
         assert!(non_routable("CONTOSO").is_some());
         assert!(non_routable("ad.contoso.internal.").is_some());
         assert!(non_routable("x.home.arpa").is_some());
+        assert!(non_routable("contoso.example").is_none());
         assert!(non_routable("contoso.com").is_none());
         assert!(non_routable("lab.readyscan.test").is_none());
         // A label that merely contains a reserved word is fine.

@@ -3,9 +3,13 @@
 //! To add a probe: describe it in [`SPECS`] (name, fields, how to give it a target), implement
 //! [`Probe`] in a module of its own, and list it in [`registry`].
 
+mod configmgr;
 mod dns;
+mod ldap;
+pub mod names;
 pub mod resolver;
 mod tcp;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,9 +63,46 @@ pub static SPECS: &[ProbeSpec] = &[
             "dns_host_name",
             "default_naming_context",
             "root_domain_naming_context",
+            "configuration_naming_context",
+            "schema_naming_context",
             "answered_by",
+            "transport",
         ],
-        needs: "give --dc HOST or --domain NAME",
+        needs: "give --dc HOST (with --domain NAME to name the domain)",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "ldap.directory",
+        summary: "Bound LDAP reads: schema version, trusts, UPN suffixes, domain controllers, containers",
+        fields: &[
+            "forest_functionality",
+            "forest_level_name",
+            "domain_functionality",
+            "domain_level_name",
+            "domain_controller_functionality",
+            "dns_host_name",
+            "default_naming_context",
+            "root_domain_naming_context",
+            "configuration_naming_context",
+            "schema_naming_context",
+            "schema_version",
+            "schema_version_name",
+            "trusts",
+            "forest_trusts",
+            "topology",
+            "upn_suffixes",
+            "non_routable_upn_suffixes",
+            "domain_controllers",
+            "dc_operating_systems",
+            "old_dcs",
+            "adfs_container",
+            "system_management_container",
+            "recycle_bin_enabled",
+            "answered_by",
+            "transport",
+        ],
+        needs: "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
         check_params: no_params,
         applies: always,
     },
@@ -146,11 +187,52 @@ pub static SPECS: &[ProbeSpec] = &[
         applies: tcp::applies,
     },
     ProbeSpec {
+        name: "configmgr.ad_sites",
+        summary: "Configuration Manager sites and management points published in Active Directory",
+        fields: &["container", "sites", "management_points", "adds_scopes"],
+        needs: "give --dc HOST and --bind-user USER",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
         name: "configmgr.mp_list",
-        summary:
-            "Configuration Manager management point list (MPLIST) with the site's build number",
-        fields: &["site_code", "mp_fqdn", "build", "release", "answered_by"],
-        needs: "give --mp HOST",
+        summary: "A management point's MPLIST over HTTP (build number), or the version the admin declared",
+        fields: &[
+            "build",
+            "release",
+            "support_end",
+            "support_note",
+            "community",
+            "source",
+            "site_code",
+            "mp_fqdn",
+            "answered_by",
+            "published_in_ad",
+            "ad_site_code",
+            "vantage",
+        ],
+        needs: "give --mp HOST, or --configmgr-version 5.00.NNNN.NNNN, or a bind to discover MPs in AD",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "configmgr.site",
+        summary: "Per site: its build (the lowest of its MPs), whether the MPs agree, which AD entries are stale",
+        fields: &[
+            "site_code",
+            "mps",
+            "builds",
+            "build_mismatch",
+            "stale_mps",
+            "failures",
+            "build",
+            "release",
+            "support_end",
+            "support_note",
+            "community",
+            "source",
+        ],
+        needs: "needs at least one management point answer (--mp HOST or AD discovery)",
         check_params: no_params,
         applies: always,
     },
@@ -181,9 +263,27 @@ pub struct PlanInput<'a> {
     pub prior: &'a [Observation],
 }
 
+/// Secrets for the probes. Kept out of ScanConfig so they never reach a report; Debug hides them.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    pub bind_password: Option<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = if self.bind_password.is_some() {
+            "[set]"
+        } else {
+            "[none]"
+        };
+        write!(f, "Secrets {{ bind_password: {shown} }}")
+    }
+}
+
 /// Shared by all probes of a scan.
 pub struct ProbeContext {
     pub config: Arc<ScanConfig>,
+    pub secrets: Secrets,
     pub timeout: Duration,
     /// Where the scan runs from: host name, so reports from several places can be told apart.
     pub vantage: String,
@@ -222,9 +322,13 @@ pub trait Probe: Send + Sync {
     fn stage(&self) -> u8 {
         1
     }
-    /// How long one request may take in all, given the scan's per-query timeout; probes that
-    /// ask several things in a row (and retry on timeout) need more than one timeout.
-    fn budget(&self, timeout: Duration) -> Duration {
+    /// Probes whose observations this one plans from; the runner runs them when this one is needed.
+    fn reads(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// How long the runner lets one request take; probes that make several round trips
+    /// (bind, then searches) get more than one timeout.
+    fn time_budget(&self, timeout: Duration) -> Duration {
         timeout
     }
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request>;
@@ -239,6 +343,11 @@ pub trait Probe: Send + Sync {
 pub fn registry() -> Vec<Arc<dyn Probe>> {
     vec![
         Arc::new(tcp::TcpConnect),
+        Arc::new(ldap::RootDse),
+        Arc::new(ldap::Directory),
+        Arc::new(configmgr::AdSites),
+        Arc::new(configmgr::MpList),
+        Arc::new(configmgr::Site),
         Arc::new(dns::DnsSrv::default()),
         Arc::new(dns::DnsCname::default()),
         Arc::new(dns::DnsM365::default()),
@@ -246,7 +355,34 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
     ]
 }
 
+/// The scopes a scan covers: those asked for, plus those its targets and findings bring in
+/// (`--mp` or a ConfigMgr site found in AD brings in configmgr).
+pub fn effective_scopes(config: &ScanConfig, observations: &[Observation]) -> Vec<String> {
+    let mut scopes = config.scopes.clone();
+    let mut add = |s: &str| {
+        if !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_string());
+        }
+    };
+    if !config.mps.is_empty() || config.configmgr_version.is_some() {
+        add(configmgr::SCOPE);
+    }
+    for obs in observations {
+        if let Some(Value::Array(extra)) = obs.fields.get("adds_scopes") {
+            extra.iter().filter_map(Value::as_str).for_each(&mut add);
+        }
+    }
+    scopes
+}
+
 /// True when this version can collect the probe (else its checks say "not available yet").
 pub fn implemented(name: &str) -> bool {
     registry().iter().any(|p| p.spec().name == name)
+}
+
+pub(crate) use tcp::resolve;
+
+/// The build number inside a ConfigMgr version (5.00.9128.1000 -> 9128), for flag validation.
+pub fn configmgr_build(version: &str) -> Option<u32> {
+    configmgr::releases::build_of(version)
 }

@@ -38,10 +38,7 @@ pub fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
     ))
 }
 
-/// Lower case, no trailing dot: the form names are compared and reported in.
-pub fn normalize(name: &str) -> String {
-    name.trim().trim_end_matches('.').to_ascii_lowercase()
-}
+pub use super::names::normalise as normalize;
 
 /// How the server answered a query.
 #[derive(Debug, Clone, PartialEq)]

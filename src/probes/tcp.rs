@@ -134,7 +134,11 @@ impl Probe for TcpConnect {
 }
 
 /// `--target` / `[resolve]` first, so lab stand-ins never fall through to real DNS.
-async fn resolve(host: &str, port: u16, ctx: &ProbeContext) -> Result<SocketAddr, String> {
+pub(crate) async fn resolve(
+    host: &str,
+    port: u16,
+    ctx: &ProbeContext,
+) -> Result<SocketAddr, String> {
     if let Some(ip) = ctx.config.resolve.get(host) {
         return Ok(SocketAddr::new(*ip, port));
     }
