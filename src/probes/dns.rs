@@ -24,6 +24,8 @@ use crate::observation::{Observation, ObservationStatus};
 
 /// Probes whose UPN suffixes, naming contexts and DC names the DNS probes use when present.
 const LDAP_PROBES: &[&str] = &["ldap.root_dse", "ldap.directory"];
+/// SRV targets of one record that are resolved and connected to.
+const MAX_TARGETS: usize = 64;
 /// Hops followed inside the suffix's own zone before the CNAME chain is called a loop.
 const MAX_HOPS: usize = 8;
 /// Time-to-live the Intune documentation gives for the records to create.
@@ -276,11 +278,17 @@ impl Probe for DnsSrv {
                 }
             }
         }
+        let found = targets.len();
+        // A hostile or broken server must not turn one record into thousands of lookups.
+        let targets: BTreeSet<(String, u16)> = targets.into_iter().take(MAX_TARGETS).collect();
         let mut out = Map::new();
         out.insert("outcome".into(), json!(outcome.as_str()));
         out.insert(
             "detail".into(),
             match &outcome {
+                Outcome::Answer(_) if found > MAX_TARGETS => json!(format!(
+                    "{found} targets; the first {MAX_TARGETS} (by name) were checked"
+                )),
                 Outcome::NxDomain => json!(format!("NXDOMAIN: {name} does not exist")),
                 Outcome::NoData => json!(format!("NODATA: {name} exists but has no SRV record")),
                 Outcome::Answer(_) if targets.is_empty() => json!("the SRV answer has no target"),
