@@ -135,6 +135,9 @@ fn scan(lab: &Lab, extra: &[&str], password: Option<&str>) -> Scan {
         lab.get("LAB_DOMAIN"),
         "--ca-cert",
         lab.get("LAB_CA_CERT"),
+        // The DNS probes ask the lab DC, never the machine's resolver.
+        "--dns-server",
+        lab.get("LAB_DC_IP"),
     ])
     .args(extra)
     .arg("--out")
