@@ -268,16 +268,7 @@ impl Probe for DnsSrv {
         let name = text(req, "name");
         let expected = strings(req.fields.get("expected_dcs"));
         let outcome = dns.query(name, RecordType::SRV).await.map_err(to_error)?;
-        let mut targets: BTreeSet<(String, u16)> = BTreeSet::new();
-        for r in outcome.records() {
-            if let RData::SRV(srv) = &r.data {
-                let host = normalize(&srv.target.to_ascii());
-                // A target of "." says the service is deliberately not offered.
-                if !host.is_empty() {
-                    targets.insert((host, srv.port));
-                }
-            }
-        }
+        let targets = super::resolver::srv_targets(&outcome);
         let found = targets.len();
         // A hostile or broken server must not turn one record into thousands of lookups.
         let targets: BTreeSet<(String, u16)> = targets.into_iter().take(MAX_TARGETS).collect();

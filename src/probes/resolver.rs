@@ -99,6 +99,20 @@ pub struct Dns {
     timeout: Duration,
 }
 
+/// The (host, port) targets of an SRV answer, normalised; a "." target (service deliberately
+/// not offered) is left out.
+pub fn srv_targets(outcome: &Outcome) -> std::collections::BTreeSet<(String, u16)> {
+    outcome
+        .records()
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::SRV(srv) => Some((normalize(&srv.target.to_ascii()), srv.port)),
+            _ => None,
+        })
+        .filter(|(host, _)| !host.is_empty())
+        .collect()
+}
+
 impl Dns {
     /// Builds the resolver: the configured servers, else /etc/resolv.conf.
     pub fn new(config: &ScanConfig, timeout: Duration) -> Result<Dns, String> {
