@@ -93,6 +93,9 @@ pub struct Finding {
     pub source: String,
     /// The fact comes from community tools, not a Microsoft document.
     pub community: bool,
+    /// Checks whose fix comes first; the report orders its checklist by them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -270,6 +273,7 @@ fn finding(
         reference: check.reference.clone(),
         source: check.source.clone(),
         community: check.community,
+        depends_on: check.depends_on.clone(),
     }
 }
 

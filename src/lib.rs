@@ -38,6 +38,16 @@ pub fn host_name() -> String {
 
 /// Runs every probe this version has against the configured environment.
 pub async fn scan(config: ScanConfig, catalog: &Catalog, show_progress: bool) -> ObservationSet {
+    scan_with_secrets(config, probes::Secrets::default(), catalog, show_progress).await
+}
+
+/// As [`scan`], with the secrets (bind password) some probes need.
+pub async fn scan_with_secrets(
+    config: ScanConfig,
+    secrets: probes::Secrets,
+    catalog: &Catalog,
+    show_progress: bool,
+) -> ObservationSet {
     let host = host_name();
     let started = time::OffsetDateTime::now_utc();
     let config = Arc::new(config);
@@ -45,16 +55,19 @@ pub async fn scan(config: ScanConfig, catalog: &Catalog, show_progress: bool) ->
         config.clone(),
         catalog,
         &probes::registry(),
+        secrets,
         host.clone(),
         show_progress,
     )
     .await;
+    let mut config = Arc::unwrap_or_clone(config);
+    config.scopes = probes::effective_scopes(&config, &observations);
     ObservationSet {
         scan: ScanInfo {
             mode: "live".into(),
             collected_at: report::rfc3339(started),
             host,
-            config: Arc::unwrap_or_clone(config),
+            config,
         },
         observations,
     }

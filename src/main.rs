@@ -12,6 +12,10 @@ use readyscan::catalog::{Catalog, Check};
 use readyscan::config::{self, ConfigFile, ScanConfig};
 use readyscan::evaluate::{Status, Verdict};
 use readyscan::observation::ObservationSet;
+use readyscan::probes::Secrets;
+
+/// Environment variable holding the LDAP bind password.
+const PASSWORD_ENV: &str = "READYSCAN_PASSWORD";
 use readyscan::render;
 use readyscan::report::{self, Report};
 
@@ -264,9 +268,12 @@ fn scan(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
         readyscan::demo::before().context("the built-in demo fixture")?
     } else {
         let config = scan_config(args)?;
+        let secrets = secrets(args)?;
         let progress = !quiet && std::io::stderr().is_terminal();
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-        runtime.block_on(readyscan::scan(config, &catalog, progress))
+        runtime.block_on(readyscan::scan_with_secrets(
+            config, secrets, &catalog, progress,
+        ))
     };
     if !args.output.scopes.is_empty() {
         set.scan.config.scopes = scopes_flag(&args.output.scopes)?;
@@ -281,7 +288,11 @@ fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
     }
     config.dcs.extend(args.dcs.iter().cloned());
     config.domains.extend(args.domains.iter().cloned());
-    config.dns_servers.extend(args.dns_servers.iter().cloned());
+    for server in &args.dns_servers {
+        readyscan::probes::resolver::parse_dns_server(server)
+            .map_err(|e| anyhow::anyhow!("--dns-server: {e}"))?;
+        config.dns_servers.push(server.clone());
+    }
     config
         .upn_suffixes
         .extend(args.upn_suffixes.iter().cloned());
@@ -293,8 +304,11 @@ fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
         }
         config.ca_certs.push(ca.display().to_string());
     }
-    if args.configmgr_version.is_some() {
-        config.configmgr_version = args.configmgr_version.clone();
+    if let Some(v) = &args.configmgr_version {
+        if readyscan::probes::configmgr_build(v).is_none() {
+            bail!("--configmgr-version: \"{v}\" is not a version like 5.00.9128.1000");
+        }
+        config.configmgr_version = Some(v.clone());
     }
     if args.bind_user.is_some() {
         config.bind_user = args.bind_user.clone();
@@ -325,6 +339,28 @@ fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
         config.scopes = scopes_flag(&args.output.scopes)?;
     }
     Ok(config)
+}
+
+/// The bind password: from standard input or READYSCAN_PASSWORD, never from a flag value, so it
+/// stays out of the process list and shell history.
+fn secrets(args: &ScanArgs) -> anyhow::Result<Secrets> {
+    let bind_password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("--password-stdin: cannot read standard input")?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        if password.is_empty() {
+            bail!("--password-stdin: standard input had no password on its first line");
+        }
+        Some(password)
+    } else {
+        std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty())
+    };
+    if bind_password.is_some() && args.bind_user.is_none() {
+        tracing::warn!("{PASSWORD_ENV} is set but --bind-user is not: no bind will be made");
+    }
+    Ok(Secrets { bind_password })
 }
 
 fn scopes_flag(scopes: &[String]) -> anyhow::Result<Vec<String>> {

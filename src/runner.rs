@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use crate::catalog::{Catalog, Check};
 use crate::config::ScanConfig;
 use crate::observation::Observation;
-use crate::probes::{PlanInput, Probe, ProbeContext, ProbeError};
+use crate::probes::{PlanInput, Probe, ProbeContext, ProbeError, Request, Secrets};
 
 /// Extra time a probe gets past its own timeout before the runner gives up on it; probes that
 /// time out themselves (a filtered port) report a richer result than the runner can.
@@ -22,16 +22,13 @@ pub async fn collect(
     config: Arc<ScanConfig>,
     catalog: &Catalog,
     probes: &[Arc<dyn Probe>],
+    secrets: Secrets,
     vantage: String,
     show_progress: bool,
 ) -> Vec<Observation> {
-    let in_scope: Vec<&Check> = catalog
-        .checks
-        .iter()
-        .filter(|c| c.scopes.iter().any(|s| config.scopes.contains(s)))
-        .collect();
     let ctx = Arc::new(ProbeContext {
         config: config.clone(),
+        secrets,
         timeout: config.timeout,
         vantage,
     });
@@ -43,6 +40,13 @@ pub async fn collect(
 
     let stages: BTreeSet<u8> = probes.iter().map(|p| p.stage()).collect();
     for stage in stages {
+        // Earlier stages may bring in a scope (a ConfigMgr site found in AD).
+        let scopes = crate::probes::effective_scopes(&config, &observations);
+        let in_scope: Vec<&Check> = catalog
+            .checks
+            .iter()
+            .filter(|c| c.scopes.iter().any(|s| scopes.contains(s)))
+            .collect();
         let mut tasks = JoinSet::new();
         for probe in probes.iter().filter(|p| p.stage() == stage) {
             let name = probe.spec().name;
@@ -51,7 +55,7 @@ pub async fn collect(
                 .copied()
                 .filter(|c| c.probe == name)
                 .collect();
-            if checks.is_empty() {
+            if !needed(name, &in_scope, probes) {
                 continue;
             }
             let mut requests = probe.plan(&PlanInput {
@@ -79,9 +83,8 @@ pub async fn collect(
                         None => None,
                     };
                     let _permit = limit.acquire_owned().await.expect("semaphore never closed");
-                    let answer = tokio::time::timeout(ctx.timeout + GRACE, probe.observe(&request, &ctx)).await;
+                    let answer = observe_guarded(probe, request.clone(), ctx).await;
                     bar.inc(1);
-                    let answer = answer.unwrap_or(Err(ProbeError::Timeout(ctx.timeout)));
                     tracing::debug!(probe = name, subject = %request.subject, ok = answer.is_ok(), "probe answered");
                     to_observation(name, request.subject, request.fields, answer)
                 });
@@ -108,6 +111,42 @@ fn host_key(request: &crate::probes::Request) -> Option<String> {
         .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
 }
 
+/// A probe runs when an in-scope check names it, or when a probe that runs reads its output.
+fn needed(name: &str, in_scope: &[&Check], probes: &[Arc<dyn Probe>]) -> bool {
+    in_scope.iter().any(|c| c.probe == name)
+        || probes
+            .iter()
+            .filter(|p| p.reads().contains(&name))
+            .any(|p| needed(p.spec().name, in_scope, probes))
+}
+
+/// Runs one request under its time budget; a probe that panics on a hostile answer becomes a
+/// failed observation instead of taking the scan down.
+async fn observe_guarded(
+    probe: Arc<dyn Probe>,
+    request: Request,
+    ctx: Arc<ProbeContext>,
+) -> Result<serde_json::Map<String, serde_json::Value>, ProbeError> {
+    let budget = probe.time_budget(ctx.timeout) + GRACE;
+    let timeout = ctx.timeout;
+    let task =
+        tokio::spawn(
+            async move { tokio::time::timeout(budget, probe.observe(&request, &ctx)).await },
+        );
+    match task.await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(_elapsed)) => Err(ProbeError::Timeout(budget.max(timeout))),
+        Err(e) => Err(ProbeError::Failed(format!(
+            "the probe failed on the server's answer ({})",
+            if e.is_panic() {
+                "malformed response"
+            } else {
+                "cancelled"
+            }
+        ))),
+    }
+}
+
 fn to_observation(
     probe: &str,
     subject: String,
@@ -119,6 +158,11 @@ fn to_observation(
             fields.extend(found);
             Observation::observed(probe, &subject, fields)
         }
+        Err(ProbeError::NotApplicable(reason)) => Observation {
+            status: crate::observation::ObservationStatus::NotApplicable,
+            reason: Some(reason),
+            ..Observation::observed(probe, &subject, fields)
+        },
         Err(e) => Observation::failed(probe, &subject, e.kind(), e.to_string(), fields),
     }
 }

@@ -145,7 +145,18 @@ fn cloud_scan(port: u16, ca: Option<&Path>) -> Value {
         String::from_utf8_lossy(&run.stderr)
     );
     let text = std::fs::read_to_string(out.path().join("report.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    let report: Value = serde_json::from_str(&text).unwrap();
+    let others: Vec<&Value> = report["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["probe"] != "tcp.connect" && o["probe"] != "https.endpoint")
+        .collect();
+    assert!(
+        others.is_empty(),
+        "only the lab server is contacted: {others:?}"
+    );
+    report
 }
 
 fn finding<'a>(report: &'a Value, id: &str, subject: &str) -> &'a Value {
@@ -248,24 +259,36 @@ fn inspecting_issuer_on_a_no_inspection_endpoint_warns() {
             && f["subject"] == "https://enterpriseregistration.windows.net:443")));
 }
 
+/// Through the library with only the federation port/certificate checks, so the AD FS name's
+/// DNS check (which would ask the system resolver) is not part of this test.
 #[test]
 fn expiring_adfs_certificate_warns_with_days_left() {
     let lab = lab("Readyscan Lab CA", &["sts.lab.test"], 10);
     let port = serve(&lab);
     let dir = tempfile::tempdir().unwrap();
     let ca = write_ca(dir.path(), &lab);
-    let out = tempfile::tempdir().unwrap();
-    readyscan(out.path())
-        .args(["--scope", "federation", "--adfs", "sts.lab.test"])
-        .arg("--target")
-        .arg(format!("sts.lab.test=127.0.0.1:{port}"))
-        .arg("--ca-cert")
-        .arg(&ca)
-        .assert()
-        .code(0);
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
-            .unwrap();
+    let mut catalog = readyscan::catalog::Catalog::builtin().unwrap();
+    catalog.checks.retain(|c| c.id.starts_with("fed-"));
+    assert_eq!(catalog.checks.len(), 4);
+    let mut config = readyscan::config::ScanConfig {
+        scopes: vec!["federation".into()],
+        adfs: vec!["sts.lab.test".into()],
+        ca_certs: vec![ca.display().to_string()],
+        ..Default::default()
+    };
+    config.add_target("sts.lab.test", "127.0.0.1".parse().unwrap(), Some(port));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let set = rt.block_on(readyscan::scan(config, &catalog, false));
+    assert!(
+        set.observations
+            .iter()
+            .all(|o| o.probe == "tcp.connect" || o.probe == "https.endpoint"),
+        "{:?}",
+        set.observations
+    );
+    let today = OffsetDateTime::now_utc();
+    let report = readyscan::report::Report::build(set, &catalog, today.date(), today);
+    let report = serde_json::to_value(&report).unwrap();
     let expiry = finding(
         &report,
         "fed-adfs-certificate-expiry",
@@ -299,12 +322,7 @@ fn without_cloud_endpoints_no_cloud_probe_runs() {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
             .unwrap();
-    let probed: Vec<&Value> = report["observations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["probe"] == "tcp.connect" || o["probe"] == "https.endpoint")
-        .collect();
+    let probed = report["observations"].as_array().unwrap();
     assert!(probed.is_empty(), "nothing may be probed: {probed:?}");
     let https = finding(&report, "net-intune-https", "-");
     assert_eq!(https["status"], "error");

@@ -717,6 +717,7 @@ mod tests {
             }),
             timeout: std::time::Duration::from_secs(5),
             vantage: "test-host".into(),
+            secrets: Default::default(),
         };
         let seen = Arc::new(Mutex::new(String::new()));
         let port = proxy(server, 200, seen.clone()).await;
@@ -763,6 +764,7 @@ mod tests {
             config: Arc::new(config),
             timeout: std::time::Duration::from_secs(3),
             vantage: "t".into(),
+            secrets: Default::default(),
         };
         let err = observe_with(&request("garbage.lab.test"), &ctx, &env(None, None))
             .await

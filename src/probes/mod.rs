@@ -3,8 +3,14 @@
 //! To add a probe: describe it in [`SPECS`] (name, fields, how to give it a target), implement
 //! [`Probe`] in a module of its own, and list it in [`registry`].
 
+mod configmgr;
+mod dns;
 mod https;
+mod ldap;
+pub mod names;
+pub mod resolver;
 mod tcp;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,22 +64,66 @@ pub static SPECS: &[ProbeSpec] = &[
             "dns_host_name",
             "default_naming_context",
             "root_domain_naming_context",
+            "configuration_naming_context",
+            "schema_naming_context",
             "answered_by",
+            "dc_found_by",
+            "transport",
         ],
         needs: "give --dc HOST or --domain NAME",
         check_params: no_params,
         applies: always,
     },
     ProbeSpec {
+        name: "ldap.directory",
+        summary: "Bound LDAP reads: schema version, trusts, UPN suffixes, domain controllers, containers",
+        fields: &[
+            "forest_functionality",
+            "forest_level_name",
+            "domain_functionality",
+            "domain_level_name",
+            "domain_controller_functionality",
+            "dns_host_name",
+            "default_naming_context",
+            "root_domain_naming_context",
+            "configuration_naming_context",
+            "schema_naming_context",
+            "schema_version",
+            "schema_version_name",
+            "trusts",
+            "forest_trusts",
+            "topology",
+            "upn_suffixes",
+            "non_routable_upn_suffixes",
+            "domain_controllers",
+            "dc_operating_systems",
+            "old_dcs",
+            "adfs_container",
+            "system_management_container",
+            "recycle_bin_enabled",
+            "answered_by",
+            "transport",
+        ],
+        needs: "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
         name: "dns.srv",
-        summary: "Active Directory SRV records of a domain and whether their targets resolve",
+        summary:
+            "Active Directory SRV records of a domain: targets, whether they resolve and answer",
         fields: &[
             "name",
             "domain",
             "purpose",
+            "forest_root",
+            "outcome",
+            "detail",
             "targets",
             "unresolved_targets",
-            "outcome",
+            "stale_targets",
+            "expected_dcs",
+            "missing_dcs",
         ],
         needs: "give --domain NAME",
         check_params: no_params,
@@ -81,9 +131,49 @@ pub static SPECS: &[ProbeSpec] = &[
     },
     ProbeSpec {
         name: "dns.cname",
-        summary: "CNAME records Intune needs per UPN suffix",
-        fields: &["name", "suffix", "purpose", "target", "outcome"],
+        summary: "CNAME records Intune needs per UPN suffix, aliases in the suffix's zone followed",
+        fields: &[
+            "name",
+            "suffix",
+            "purpose",
+            "outcome",
+            "target",
+            "chain",
+            "record_to_create",
+            "detail",
+        ],
         needs: "give --domain NAME or --upn-suffix NAME",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "dns.m365",
+        summary: "Microsoft 365 records of a domain: MS=ms verification TXT, MX, autodiscover, SPF",
+        fields: &[
+            "suffix",
+            "txt_outcome",
+            "ms_verification",
+            "mx_hosts",
+            "autodiscover_target",
+            "autodiscover_outcome",
+            "spf_records",
+            "spf_count",
+        ],
+        needs: "give --domain NAME or --upn-suffix NAME",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "dns.adfs_name",
+        summary: "Record type of an AD FS service name (A, AAAA or CNAME)",
+        fields: &[
+            "name",
+            "outcome",
+            "record_type",
+            "cname_target",
+            "addresses",
+        ],
+        needs: "give --adfs NAME",
         check_params: no_params,
         applies: always,
     },
@@ -131,11 +221,52 @@ pub static SPECS: &[ProbeSpec] = &[
         applies: https::applies,
     },
     ProbeSpec {
+        name: "configmgr.ad_sites",
+        summary: "Configuration Manager sites and management points published in Active Directory",
+        fields: &["container", "sites", "management_points", "adds_scopes"],
+        needs: "give --dc HOST and --bind-user USER",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
         name: "configmgr.mp_list",
-        summary:
-            "Configuration Manager management point list (MPLIST) with the site's build number",
-        fields: &["site_code", "mp_fqdn", "build", "release", "answered_by"],
-        needs: "give --mp HOST",
+        summary: "A management point's MPLIST over HTTP (build number), or the version the admin declared",
+        fields: &[
+            "build",
+            "release",
+            "support_end",
+            "support_note",
+            "community",
+            "source",
+            "site_code",
+            "mp_fqdn",
+            "answered_by",
+            "published_in_ad",
+            "ad_site_code",
+            "vantage",
+        ],
+        needs: "give --mp HOST, or --configmgr-version 5.00.NNNN.NNNN, or a bind to discover MPs in AD",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "configmgr.site",
+        summary: "Per site: its build (the lowest of its MPs), whether the MPs agree, which AD entries are stale",
+        fields: &[
+            "site_code",
+            "mps",
+            "builds",
+            "build_mismatch",
+            "stale_mps",
+            "failures",
+            "build",
+            "release",
+            "support_end",
+            "support_note",
+            "community",
+            "source",
+        ],
+        needs: "needs at least one management point answer (--mp HOST or AD discovery)",
         check_params: no_params,
         applies: always,
     },
@@ -166,9 +297,27 @@ pub struct PlanInput<'a> {
     pub prior: &'a [Observation],
 }
 
+/// Secrets for the probes. Kept out of ScanConfig so they never reach a report; Debug hides them.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    pub bind_password: Option<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = if self.bind_password.is_some() {
+            "[set]"
+        } else {
+            "[none]"
+        };
+        write!(f, "Secrets {{ bind_password: {shown} }}")
+    }
+}
+
 /// Shared by all probes of a scan.
 pub struct ProbeContext {
     pub config: Arc<ScanConfig>,
+    pub secrets: Secrets,
     pub timeout: Duration,
     /// Where the scan runs from: host name, so reports from several places can be told apart.
     pub vantage: String,
@@ -183,6 +332,9 @@ pub enum ProbeError {
     NeedsBind(String),
     #[error("{0}")]
     Failed(String),
+    /// The subject does not need the check (e.g. a non-routable UPN suffix); not an error.
+    #[error("{0}")]
+    NotApplicable(String),
 }
 
 impl ProbeError {
@@ -192,6 +344,7 @@ impl ProbeError {
             ProbeError::Timeout(_) => "timeout",
             ProbeError::NeedsBind(_) => "needs_bind",
             ProbeError::Failed(_) => "failed",
+            ProbeError::NotApplicable(_) => "not_applicable",
         }
     }
 }
@@ -203,6 +356,15 @@ pub trait Probe: Send + Sync {
     fn stage(&self) -> u8 {
         1
     }
+    /// Probes whose observations this one plans from; the runner runs them when this one is needed.
+    fn reads(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// How long the runner lets one request take; probes that make several round trips
+    /// (bind, then searches) get more than one timeout.
+    fn time_budget(&self, timeout: Duration) -> Duration {
+        timeout
+    }
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request>;
     async fn observe(
         &self,
@@ -213,10 +375,49 @@ pub trait Probe: Send + Sync {
 
 /// The probes this version collects.
 pub fn registry() -> Vec<Arc<dyn Probe>> {
-    vec![Arc::new(tcp::TcpConnect), Arc::new(https::HttpsEndpoint)]
+    vec![
+        Arc::new(tcp::TcpConnect),
+        Arc::new(https::HttpsEndpoint),
+        Arc::new(ldap::RootDse),
+        Arc::new(ldap::Directory),
+        Arc::new(configmgr::AdSites),
+        Arc::new(configmgr::MpList),
+        Arc::new(configmgr::Site),
+        Arc::new(dns::DnsSrv::default()),
+        Arc::new(dns::DnsCname::default()),
+        Arc::new(dns::DnsM365::default()),
+        Arc::new(dns::DnsAdfsName::default()),
+    ]
+}
+
+/// The scopes a scan covers: those asked for, plus those its targets and findings bring in
+/// (`--mp` or a ConfigMgr site found in AD brings in configmgr).
+pub fn effective_scopes(config: &ScanConfig, observations: &[Observation]) -> Vec<String> {
+    let mut scopes = config.scopes.clone();
+    let mut add = |s: &str| {
+        if !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_string());
+        }
+    };
+    if !config.mps.is_empty() || config.configmgr_version.is_some() {
+        add(configmgr::SCOPE);
+    }
+    for obs in observations {
+        if let Some(Value::Array(extra)) = obs.fields.get("adds_scopes") {
+            extra.iter().filter_map(Value::as_str).for_each(&mut add);
+        }
+    }
+    scopes
 }
 
 /// True when this version can collect the probe (else its checks say "not available yet").
 pub fn implemented(name: &str) -> bool {
     registry().iter().any(|p| p.spec().name == name)
+}
+
+pub(crate) use tcp::resolve;
+
+/// The build number inside a ConfigMgr version (5.00.9128.1000 -> 9128), for flag validation.
+pub fn configmgr_build(version: &str) -> Option<u32> {
+    configmgr::releases::build_of(version)
 }

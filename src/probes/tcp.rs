@@ -249,7 +249,8 @@ impl Probe for TcpConnect {
         super::spec("tcp.connect").expect("declared in SPECS")
     }
 
-    /// After the directory and DNS probes, so the DCs they found are probed too.
+    /// After the directory and DNS probes, so the DCs they found are probed too (when those
+    /// probes run for their own checks; tcp.connect does not ask for them).
     fn stage(&self) -> u8 {
         3
     }

@@ -1,0 +1,361 @@
+//! Active Directory probes against a real Samba AD DC in a network namespace (fixtures/lab/).
+//!
+//! Needs root and the Samba packages (`fixtures/lab/samba-lab.sh install`). Under CI=true a lab
+//! that cannot start fails the test; elsewhere the test says why it skips.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const LAB: &str = "rsad";
+const INDEX: &str = "21";
+const PASSWORD_ENV: &str = "READYSCAN_PASSWORD";
+
+struct Lab {
+    env: HashMap<String, String>,
+    state: PathBuf,
+}
+
+impl Lab {
+    fn script() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lab/samba-lab.sh")
+    }
+
+    fn run(args: &[&str], state: &Path) -> Result<String, String> {
+        let out = Process::new("bash")
+            .arg(Self::script())
+            .args(args)
+            .env("LAB_STATE_DIR", state)
+            .output()
+            .map_err(|e| format!("cannot run samba-lab.sh: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "samba-lab.sh {} failed: {}{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn up() -> Result<Lab, String> {
+        let state = std::env::temp_dir().join(format!("readyscan-lab-{LAB}"));
+        Self::run(&["up", LAB, "--index", INDEX, "--level", "2003"], &state)?;
+        let text = std::fs::read_to_string(state.join("lab.env")).map_err(|e| e.to_string())?;
+        let env = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Ok(Lab { env, state })
+    }
+
+    fn get(&self, key: &str) -> &str {
+        self.env
+            .get(key)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("lab.env has no {key}"))
+    }
+
+    fn cmd(&self, args: &[&str]) {
+        if let Err(e) = Self::run(args, &self.state) {
+            panic!("{e}");
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = Self::run(&["down", LAB], &self.state);
+    }
+}
+
+/// Why this machine cannot run the lab, if it cannot.
+fn cannot_run() -> Option<String> {
+    let uid = Process::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Some("not root: the lab needs network namespaces".into());
+    }
+    if !Path::new("/usr/bin/samba-tool").exists() {
+        return Some("Samba is not installed: run fixtures/lab/samba-lab.sh install".into());
+    }
+    None
+}
+
+struct Scan {
+    code: i32,
+    report: Value,
+    stdout: String,
+    stderr: String,
+    files: String,
+}
+
+impl Scan {
+    fn finding(&self, id: &str) -> &Value {
+        self.report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check_id"] == id)
+            .unwrap_or_else(|| panic!("no finding {id}"))
+    }
+
+    fn observation(&self, probe: &str) -> &Value {
+        self.report["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["probe"] == probe)
+            .unwrap_or_else(|| panic!("no observation of {probe}"))
+    }
+}
+
+fn scan(lab: &Lab, extra: &[&str], password: Option<&str>) -> Scan {
+    scan_dc(lab, extra, password, true)
+}
+
+/// `with_dc` false: the DC is found through the lab DNS's locator SRV record.
+fn scan_dc(lab: &Lab, extra: &[&str], password: Option<&str>, with_dc: bool) -> Scan {
+    let out = tempfile::tempdir().unwrap();
+    let fqdn = lab.get("LAB_DC_FQDN");
+    let target = format!("{fqdn}={}", lab.get("LAB_DC_IP"));
+    let mut cmd = Command::cargo_bin("readyscan").unwrap();
+    cmd.args([
+        "scan",
+        "--scope",
+        "core",
+        "--timeout",
+        "3s",
+        "--target",
+        &target,
+    ]);
+    if with_dc {
+        cmd.args(["--dc", fqdn]);
+    }
+    cmd.args([
+        "--domain",
+        lab.get("LAB_DOMAIN"),
+        "--ca-cert",
+        lab.get("LAB_CA_CERT"),
+        // The DNS probes ask the lab DC, never the machine's resolver.
+        "--dns-server",
+        lab.get("LAB_DC_IP"),
+    ])
+    .args(extra)
+    .arg("--out")
+    .arg(out.path())
+    .env_remove(PASSWORD_ENV);
+    if let Some(p) = password {
+        cmd.args(["--bind-user", lab.get("LAB_ADMIN_USER")])
+            .env(PASSWORD_ENV, p);
+    }
+    let output = cmd.output().unwrap();
+    let mut files = String::new();
+    for f in ["report.json", "report.html", "report.md"] {
+        files.push_str(&std::fs::read_to_string(out.path().join(f)).unwrap_or_default());
+    }
+    let report = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("report.json")).unwrap_or_default(),
+    )
+    .unwrap_or(Value::Null);
+    Scan {
+        code: output.status.code().unwrap_or(-1),
+        report,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        files,
+    }
+}
+
+#[test]
+fn active_directory_against_samba() {
+    if let Some(why) = cannot_run() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the AD lab, but: {why}"
+        );
+        eprintln!("SKIPPED active_directory_against_samba: {why}");
+        return;
+    }
+    let lab = Lab::up().unwrap_or_else(|e| panic!("the Samba lab did not start: {e}"));
+    let password = lab.get("LAB_ADMIN_PASSWORD").to_string();
+
+    // Level 2003, bound over LDAPS with the lab CA: the forest check fails with its remediation.
+    let s = scan(&lab, &["--ldap-security", "ldaps"], Some(&password));
+    assert_eq!(s.code, 1, "stdout {} stderr {}", s.stdout, s.stderr);
+    let forest = s.finding("ad-forest-functional-level");
+    assert_eq!(forest["status"], "fail");
+    assert_eq!(forest["observed"], "2 (Windows Server 2003)");
+    assert_eq!(forest["subject"], lab.get("LAB_DOMAIN"));
+    assert!(forest["remediation"].as_array().unwrap().len() >= 2);
+    assert_eq!(
+        s.finding("ad-forest-functional-level-entra-connect")["status"],
+        "pass"
+    );
+    let dse = s.observation("ldap.root_dse");
+    assert_eq!(dse["fields"]["answered_by"], lab.get("LAB_DC_FQDN"));
+    assert_eq!(
+        dse["fields"]["transport"], "plain LDAP",
+        "anonymous rootDSE over 389"
+    );
+    let dir = s.observation("ldap.directory");
+    assert_eq!(dir["status"], "observed", "{dir}");
+    assert_eq!(dir["fields"]["transport"], "LDAPS");
+    assert!(
+        dir["fields"]["schema_version"].as_i64().unwrap() >= 30,
+        "{dir}"
+    );
+    let dcs = dir["fields"]["domain_controllers"].as_array().unwrap();
+    assert!(
+        dcs.iter().any(|d| d
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case(lab.get("LAB_DC_FQDN"))),
+        "{dir}"
+    );
+    assert_eq!(s.finding("ad-forest-topology")["status"], "pass");
+    // The lab domain ends in .test, which is not routable.
+    assert_eq!(s.finding("ad-upn-suffixes-routable")["status"], "warn");
+    assert!(
+        !s.files.contains(&password)
+            && !s.stdout.contains(&password)
+            && !s.stderr.contains(&password)
+    );
+
+    // Without --dc, the DC comes from the lab DNS's _ldap._tcp.dc._msdcs SRV record.
+    let s = scan_dc(&lab, &[], Some(&password), false);
+    let dse = s.observation("ldap.root_dse");
+    assert_eq!(dse["fields"]["dc_found_by"], "DNS SRV", "{dse}");
+    assert!(
+        dse["fields"]["answered_by"]
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case(lab.get("LAB_DC_FQDN")),
+        "{dse}"
+    );
+    assert_eq!(s.finding("ad-forest-functional-level")["status"], "fail");
+    assert_eq!(s.observation("ldap.directory")["status"], "observed");
+
+    // StartTLS on 389 binds too.
+    let s = scan(&lab, &["--ldap-security", "starttls"], Some(&password));
+    assert_eq!(
+        s.observation("ldap.directory")["fields"]["transport"],
+        "StartTLS"
+    );
+
+    // A simple bind over plain LDAP is refused: the finding says what to do instead.
+    let s = scan(&lab, &["--ldap-security", "plain"], Some(&password));
+    let topo = s.finding("ad-forest-topology");
+    assert_eq!(topo["status"], "error");
+    let reason = topo["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("strongerAuthRequired") && reason.contains("--ldap-security ldaps"),
+        "{reason}"
+    );
+
+    // A wrong password: a clear error finding, and the password appears nowhere.
+    let wrong = "Wr0ng-Secret-Value-42";
+    let s = scan(&lab, &[], Some(wrong));
+    let topo = s.finding("ad-forest-topology");
+    assert_eq!(topo["status"], "error");
+    assert!(
+        topo["reason"]
+            .as_str()
+            .unwrap()
+            .contains("invalidCredentials"),
+        "{topo}"
+    );
+    for (name, text) in [
+        ("report files", &s.files),
+        ("stdout", &s.stdout),
+        ("stderr", &s.stderr),
+    ] {
+        assert!(!text.contains(wrong), "the password leaked into {name}");
+    }
+
+    // No bind at all: bound checks say they need one, the anonymous check still works.
+    let s = scan(&lab, &[], None);
+    assert_eq!(s.finding("ad-forest-topology")["status"], "error");
+    assert!(s.finding("ad-forest-topology")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("needs a bind"));
+    assert_eq!(s.finding("ad-forest-functional-level")["status"], "fail");
+
+    // A trust and a routable UPN suffix added to the lab show up.
+    lab.cmd(&["trust-add", LAB, "partner.example.org", "PARTNER"]);
+    lab.cmd(&["upn-add", LAB, "contoso.com"]);
+    let s = scan(&lab, &[], Some(&password));
+    let dir = &s.observation("ldap.directory")["fields"];
+    assert_eq!(dir["topology"], "multiple forests", "{dir}");
+    assert!(
+        dir["upn_suffixes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u == "contoso.com"),
+        "{dir}"
+    );
+    let topo = s.finding("ad-forest-topology");
+    assert_eq!(topo["status"], "info");
+    assert!(topo["observed"]
+        .as_str()
+        .unwrap()
+        .contains("partner.example.org"));
+
+    // Raised to 2008 R2 in place: the headline check passes.
+    lab.cmd(&["level", LAB, "2008_R2"]);
+    let s = scan(&lab, &[], Some(&password));
+    let forest = s.finding("ad-forest-functional-level");
+    assert_eq!(forest["status"], "pass", "{forest}");
+    assert_eq!(forest["observed"], "4 (Windows Server 2008 R2)");
+
+    // An address in the lab's subnet where no DC listens: an error finding, within the timeout.
+    let started = std::time::Instant::now();
+    let out = tempfile::tempdir().unwrap();
+    let ghost = format!("10.231.{INDEX}.99");
+    let output = Command::cargo_bin("readyscan")
+        .unwrap()
+        .args([
+            "scan",
+            "--scope",
+            "core",
+            "--timeout",
+            "2s",
+            "--dc",
+            &ghost,
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    // Its ports are filtered too (exit 1); never a crash or bad input.
+    assert!(
+        matches!(output.status.code(), Some(1) | Some(3)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
+    let forest = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == "ad-forest-functional-level")
+        .unwrap();
+    assert_eq!(forest["status"], "error");
+    assert!(
+        forest["reason"].as_str().unwrap().contains(&ghost),
+        "{forest}"
+    );
+}
