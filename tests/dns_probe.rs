@@ -224,6 +224,16 @@ async fn zone_server_covers_srv_cname_m365_and_adfs() {
     assert_eq!(scan.status("dns-dc-srv-targets-resolve", dc), Status::Fail);
     assert_eq!(scan.status("dns-dc-srv-stale", dc), Status::Warn);
     assert_eq!(scan.status("dns-dc-srv-missing-dcs", dc), Status::Warn);
+    // tcp.connect probes the DCs the SRV records name, resolved by --dns-server (not the
+    // system resolver): dc2 has an address, dc9 has none.
+    assert_eq!(
+        scan.field("tcp.connect", "dc2.lab.test:389", "address"),
+        "127.0.0.1:389"
+    );
+    assert_eq!(
+        scan.field("tcp.connect", "dc9.lab.test:389", "state"),
+        "unresolved"
+    );
 
     // Upper-case target in the zone: normalised, answers, all clean.
     let kerberos = "_kerberos._tcp.lab.test";

@@ -363,6 +363,17 @@ pub async fn resolve(host: &str, port: u16, ctx: &ProbeContext) -> Result<Socket
     if let Ok(ip) = host.parse() {
         return Ok(SocketAddr::new(ip, port));
     }
+    // The DNS servers the admin named answer for names too, not only for the DNS checks.
+    if !ctx.config.dns_servers.is_empty() {
+        let dns = super::resolver::Dns::new(&ctx.config, ctx.timeout)?;
+        return match dns.addresses(host).await {
+            Ok((_, addrs)) => addrs
+                .first()
+                .map(|ip| SocketAddr::new(*ip, port))
+                .ok_or_else(|| format!("{host} has no address (asked {})", dns.servers())),
+            Err(e) => Err(format!("{host} not resolved: {e}")),
+        };
+    }
     let lookup = tokio::time::timeout(ctx.timeout, tokio::net::lookup_host((host, port))).await;
     match lookup {
         Ok(Ok(mut addrs)) => addrs.next().ok_or_else(|| format!("{host} has no address")),
