@@ -1,6 +1,6 @@
 //! Runs the probes: stage by stage, all requests of a stage concurrently, each under a timeout.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,7 +47,10 @@ pub async fn collect(
             .iter()
             .filter(|c| c.scopes.iter().any(|s| scopes.contains(s)))
             .collect();
-        let mut tasks = JoinSet::new();
+        // This stage's requests, taken host by host in turn, so a window of running tasks
+        // covers every host and a busy one does not hold the others back.
+        let mut by_host: BTreeMap<Option<String>, VecDeque<(Arc<dyn Probe>, Request)>> =
+            BTreeMap::new();
         for probe in probes.iter().filter(|p| p.stage() == stage) {
             let name = probe.spec().name;
             let checks: Vec<&Check> = in_scope
@@ -68,14 +71,39 @@ pub async fn collect(
             requests.dedup_by(|a, b| a.subject == b.subject);
             bar.inc_length(requests.len() as u64);
             for request in requests {
+                by_host
+                    .entry(host_key(&request))
+                    .or_default()
+                    .push_back((probe.clone(), request));
+            }
+        }
+        let mut queue = Vec::new();
+        while !by_host.is_empty() {
+            by_host.retain(|_, reqs| {
+                if let Some(r) = reqs.pop_front() {
+                    queue.push(r);
+                }
+                !reqs.is_empty()
+            });
+        }
+
+        // Tasks are spawned as earlier ones finish: 10,000 probes never sit in memory at once.
+        let window = config.concurrency.max(config.per_host).max(1) * 2;
+        let mut queue = queue.into_iter();
+        let mut tasks = JoinSet::new();
+        loop {
+            while tasks.len() < window {
+                let Some((probe, request)) = queue.next() else {
+                    break;
+                };
+                let name = probe.spec().name;
                 let host_limit = host_key(&request).map(|h| {
                     per_host
                         .entry(h)
                         .or_insert_with(|| Arc::new(Semaphore::new(config.per_host.max(1))))
                         .clone()
                 });
-                let (probe, ctx, limit, bar) =
-                    (probe.clone(), ctx.clone(), limit.clone(), bar.clone());
+                let (ctx, limit, bar) = (ctx.clone(), limit.clone(), bar.clone());
                 tasks.spawn(async move {
                     // Host first, then global: a task waiting on a busy host holds no global slot.
                     let _host_permit = match host_limit {
@@ -89,12 +117,11 @@ pub async fn collect(
                     to_observation(name, request.subject, request.fields, answer)
                 });
             }
-        }
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(obs) => observations.push(obs),
+            match tasks.join_next().await {
+                Some(Ok(obs)) => observations.push(obs),
                 // A panicking probe is a bug; keep scanning and say so in the log.
-                Err(e) => tracing::error!("a probe task failed: {e}"),
+                Some(Err(e)) => tracing::error!("a probe task failed: {e}"),
+                None => break,
             }
         }
     }
