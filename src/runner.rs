@@ -17,6 +17,9 @@ use crate::probes::{PlanInput, Probe, ProbeContext, ProbeError, Request, Secrets
 /// time out themselves (a filtered port) report a richer result than the runner can.
 const GRACE: Duration = Duration::from_millis(250);
 
+/// A request waiting for its turn, with the probe that will answer it.
+type Queued = (Arc<dyn Probe>, Request);
+
 /// Collects observations for every in-scope check whose probe this version has.
 pub async fn collect(
     config: Arc<ScanConfig>,
@@ -49,8 +52,7 @@ pub async fn collect(
             .collect();
         // This stage's requests, taken host by host in turn, so a window of running tasks
         // covers every host and a busy one does not hold the others back.
-        let mut by_host: BTreeMap<Option<String>, VecDeque<(Arc<dyn Probe>, Request)>> =
-            BTreeMap::new();
+        let mut by_host: BTreeMap<Option<String>, VecDeque<Queued>> = BTreeMap::new();
         for probe in probes.iter().filter(|p| p.stage() == stage) {
             let name = probe.spec().name;
             let checks: Vec<&Check> = in_scope
