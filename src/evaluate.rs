@@ -93,6 +93,19 @@ pub struct Finding {
     pub source: String,
     /// The fact comes from community tools, not a Microsoft document.
     pub community: bool,
+    /// How this finding moved since the baseline (`--baseline`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<crate::baseline::Change>,
+    /// The accepted-risk entry (`--exceptions`) that matched; the status stays the real one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<crate::exceptions::Applied>,
+}
+
+impl Finding {
+    /// Covered by an exception that is in force (an expired one no longer counts).
+    pub fn is_excepted(&self) -> bool {
+        self.exception.as_ref().is_some_and(|e| !e.expired)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -108,7 +121,12 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn of(findings: &[Finding]) -> Verdict {
-        let blockers = || findings.iter().filter(|f| f.severity == Severity::Blocker);
+        // An accepted risk does not block readiness; it stays visible in the report.
+        let blockers = || {
+            findings
+                .iter()
+                .filter(|f| f.severity == Severity::Blocker && !f.is_excepted())
+        };
         if blockers().any(|f| f.status == Status::Fail) {
             Verdict::NotReady
         } else if blockers().any(|f| f.status == Status::Error) {
@@ -270,6 +288,8 @@ fn finding(
         reference: check.reference.clone(),
         source: check.source.clone(),
         community: check.community,
+        change: None,
+        exception: None,
     }
 }
 

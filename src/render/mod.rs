@@ -9,6 +9,7 @@ mod view;
 
 use std::path::{Path, PathBuf};
 
+pub use markdown::escape_md;
 pub use view::View;
 
 use crate::report::Report;
