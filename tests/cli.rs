@@ -52,8 +52,9 @@ fn demo_shows_the_rerun_against_the_before_state() {
         .assert()
         .code(1)
         .stdout(
-            predicate::str::contains("Not ready")
-                .and(predicate::str::contains("Progress since 2026-11-02T09:15:00Z")),
+            predicate::str::contains("Not ready").and(predicate::str::contains(
+                "Progress since 2026-11-02T09:15:00Z",
+            )),
         );
     let report = read_json(&out.path().join("report.json"));
     assert_eq!(report["verdict"], "not_ready");
@@ -74,7 +75,10 @@ fn demo_shows_the_rerun_against_the_before_state() {
     let smb = find("net-dc-ports", "dc1.corp.contoso.test:445");
     assert_eq!(smb["change"]["state"], "regressed");
     assert_eq!(smb["status"], "fail");
-    let hostile = find("dns-intune-enrollment-cname", "enterpriseenrollment.fabrikam.test");
+    let hostile = find(
+        "dns-intune-enrollment-cname",
+        "enterpriseenrollment.fabrikam.test",
+    );
     assert_eq!(hostile["change"]["state"], "still_open");
     assert_eq!(
         find("net-dc-ports", "dc2.corp.contoso.test:389")["change"]["state"],
@@ -87,7 +91,10 @@ fn demo_shows_the_rerun_against_the_before_state() {
     // Every state shows in the demo, and the counts add up to the findings.
     let counts = report["baseline"]["counts"].as_object().unwrap();
     for state in ["resolved", "regressed", "still_open", "new", "unchanged"] {
-        assert!(counts[state].as_u64().unwrap() > 0, "{state} missing from the demo");
+        assert!(
+            counts[state].as_u64().unwrap() > 0,
+            "{state} missing from the demo"
+        );
     }
     let total: u64 = counts.values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(total as usize, findings.len());
