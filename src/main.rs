@@ -123,7 +123,8 @@ struct RerunArgs {
     /// A report.json from an earlier run: every finding gets a change state against it.
     #[arg(long, value_name = "REPORT")]
     baseline: Option<PathBuf>,
-    /// Accepted risks (TOML): matched findings keep their status, excepted blockers stop blocking.
+    /// Accepted risks (TOML [[exception]] entries: check, subject glob, justification, approver,
+    /// expires with a time zone); matched findings keep their status, excepted blockers stop blocking.
     #[arg(long, value_name = "FILE")]
     exceptions: Option<PathBuf>,
     /// Exit 1 when a finding that passed in the baseline is open now.
