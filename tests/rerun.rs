@@ -746,3 +746,64 @@ fn merge_names_same_host_scans_apart() {
         .assert()
         .code(2);
 }
+
+/// The demo re-run with exceptions in Markdown, at fixed times, so the layout of the progress,
+/// accepted-risk and badge additions is reviewed when it changes.
+#[test]
+fn rerun_report_md_snapshot() {
+    use readyscan::catalog::Catalog;
+    use readyscan::render::{formats, View};
+    use readyscan::report::Report;
+    use time::macros::{date, datetime};
+
+    let catalog = Catalog::builtin().unwrap();
+    let baseline = readyscan::demo::baseline(&catalog, date!(2026 - 11 - 23)).unwrap();
+    let now = datetime!(2026-11-23 10:00 UTC);
+    let mut report = Report::build(
+        readyscan::demo::after().unwrap(),
+        &catalog,
+        date!(2026 - 11 - 23),
+        now,
+    );
+    let exceptions = readyscan::exceptions::Exceptions::parse(
+        r#"[[exception]]
+check = "ad-upn-suffixes-routable"
+justification = "corp.contoso.local users are not synchronised"
+approver = "J. Doe, CISO"
+expires = 2027-03-31
+timezone = "UTC"
+
+[[exception]]
+check = "net-dc-ports"
+subject = "*:445"
+justification = "SMB blocked during the audit window"
+approver = "Network team"
+expires = 2026-11-20T18:00:00+01:00
+
+[[exception]]
+check = "cm-site-version"
+justification = "Upgrade booked"
+approver = "J. Doe"
+expires = 2027-01-01T00:00:00Z
+"#,
+        "exceptions.toml",
+        &catalog,
+    )
+    .unwrap();
+    report.apply_exceptions(&exceptions, now);
+    report.compare_with(&baseline, &catalog);
+    assert_eq!(report.exceptions.as_ref().unwrap().applied, 1);
+    let json = serde_json::to_string_pretty(&report).unwrap();
+    let view = View::new(&report, &json);
+    let md = formats()
+        .into_iter()
+        .find(|f| f.name() == "md")
+        .unwrap()
+        .render(&view)
+        .unwrap()
+        .replace(&report.catalog_version, "[catalog]");
+    let md = regex::Regex::new("[0-9a-f]{64}")
+        .unwrap()
+        .replace_all(&md, "[sha256]");
+    insta::assert_snapshot!(md);
+}
