@@ -75,7 +75,13 @@ pub struct Entry {
 
 impl Entry {
     fn matches(&self, f: &Finding) -> bool {
-        f.check_id == self.check && self.pattern.as_ref().is_none_or(|p| p.is_match(&f.subject))
+        // In a merged report the subject carries its vantage; a pattern may name either form.
+        let base = crate::merge::split(&f.subject).map(|(b, _)| b);
+        f.check_id == self.check
+            && self
+                .pattern
+                .as_ref()
+                .is_none_or(|p| p.is_match(&f.subject) || base.is_some_and(|b| p.is_match(b)))
     }
 
     fn summary(&self) -> EntryRef {

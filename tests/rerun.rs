@@ -708,6 +708,25 @@ fn merge_keeps_vantages_dedupes_the_rest_and_shows_conflicts() {
     assert_eq!(code, 1);
     assert_eq!(again["findings"], report["findings"]);
     assert_eq!(again["conflicts"], report["conflicts"]);
+
+    // An exception names the subject without its vantage and covers it from every vantage.
+    let file = write(
+        dir.path(),
+        "ex.toml",
+        "[[exception]]\ncheck = \"net-dc-ports\"\nsubject = \"dc1.corp.contoso.test:636\"\n\
+         justification = \"j\"\napprover = \"a\"\nexpires = 2099-01-01T00:00:00Z\n",
+    );
+    let (_, excepted, _o) = evaluate(
+        &out.path().join("report.json"),
+        &["--exceptions", file.to_str().unwrap()],
+    );
+    let ldaps = finding(
+        &excepted,
+        "net-dc-ports",
+        "dc1.corp.contoso.test:636 @ admin-ws01",
+    );
+    assert_eq!(ldaps["exception"]["expired"], false);
+    assert_eq!(excepted["exceptions"]["applied"], 1);
 }
 
 #[test]
