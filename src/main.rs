@@ -571,8 +571,13 @@ fn finish(
             );
         }
         if let Some(x) = &report.exceptions {
+            let blockers = report
+                .findings
+                .iter()
+                .filter(|f| f.is_excepted() && f.severity == readyscan::catalog::Severity::Blocker)
+                .count();
             println!(
-                "Exceptions: {} findings excepted, {} entries expired, {} matched nothing",
+                "Exceptions: {} findings excepted ({blockers} blockers, not counted in the verdict), {} entries expired, {} matched nothing",
                 x.applied,
                 x.expired.len(),
                 x.unmatched.len()

@@ -437,10 +437,12 @@ fn exceptions_active_expired_unmatched() {
     // With the forest's exception in force, every failed blocker is an accepted risk: ready.
     let renewed = EXCEPTIONS.replace("2020-01-01T00:00:00Z", "2099-06-30T12:00:00-05:00");
     let file = write(dir.path(), "renewed.toml", &renewed);
-    let (code, report, _o) = evaluate(&input, &["--exceptions", file.to_str().unwrap()]);
+    let (code, report, out) = evaluate(&input, &["--exceptions", file.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_eq!(report["verdict"], "ready");
     assert_eq!(report["summary"]["by_status"]["fail"], 7);
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(html.contains("the verdict above does not count 8 failed or unassessed blockers"));
 }
 
 #[test]

@@ -145,6 +145,11 @@ fn rerun_context(r: &Report) -> Value {
             "file": x.file,
             "judged_at": x.judged_at,
             "applied": x.applied,
+            "excepted_blockers": r
+                .findings
+                .iter()
+                .filter(|f| f.is_excepted() && f.severity == crate::catalog::Severity::Blocker)
+                .count(),
             "excepted": excepted,
             "expired": x.expired,
             "unmatched": x.unmatched,
