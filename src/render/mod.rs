@@ -7,6 +7,7 @@ mod html;
 mod json;
 mod junit;
 mod markdown;
+mod rerun;
 mod view;
 
 use std::path::{Path, PathBuf};

@@ -91,112 +91,18 @@ impl<'a> View<'a> {
             "not_assessed": not_assessed,
             "areas": areas,
             "demo": r.scan.mode == "demo",
-            "rerun": rerun_context(r),
+            "rerun": super::rerun::context(r),
         })
     }
 }
 
-/// Re-run additions (baseline progress, exceptions, merge conflicts); every key is always
-/// present so strict-mode templates can test it.
-fn rerun_context(r: &Report) -> Value {
-    use crate::baseline::ChangeState;
-    let progress = r.baseline.as_ref().map(|b| {
-        let counts: Vec<Value> = ChangeState::ALL
-            .iter()
-            .map(|s| json!({ "state": s.as_str(), "label": s.label(), "count": b.counts.get(s).copied().unwrap_or(0) }))
-            .collect();
-        let with = |state: ChangeState| -> Vec<Value> {
-            r.findings
-                .iter()
-                .filter(|f| f.change.as_ref().is_some_and(|c| c.state == state))
-                .map(|f| finding_json(f, None))
-                .collect()
-        };
-        let new_open: Vec<Value> = r
-            .findings
-            .iter()
-            .filter(|f| {
-                f.status.is_open()
-                    && f.change.as_ref().is_some_and(|c| c.state == ChangeState::New)
-            })
-            .map(|f| finding_json(f, None))
-            .collect();
-        json!({
-            "since": b.run.collected_at,
-            "host": b.run.host,
-            "file": b.run.file,
-            "id": b.run.id,
-            "counts": counts,
-            "resolved": with(ChangeState::Resolved),
-            "regressed": with(ChangeState::Regressed),
-            "new_open": new_open,
-            "dropped": b.dropped,
-            "dropped_count": b.dropped.len(),
-        })
-    });
-    let exceptions = r.exceptions.as_ref().map(|x| {
-        let excepted: Vec<Value> = r
-            .findings
-            .iter()
-            .filter(|f| f.exception.is_some())
-            .map(|f| finding_json(f, None))
-            .collect();
-        json!({
-            "file": x.file,
-            "judged_at": x.judged_at,
-            "applied": x.applied,
-            "excepted_blockers": r
-                .findings
-                .iter()
-                .filter(|f| f.is_excepted() && f.severity == crate::catalog::Severity::Blocker)
-                .count(),
-            "excepted": excepted,
-            "expired": x.expired,
-            "unmatched": x.unmatched,
-        })
-    });
-    let conflicts: Vec<Value> = r
-        .conflicts
-        .iter()
-        .map(|c| {
-            let sides: Vec<Value> = c
-                .sides
-                .iter()
-                .map(|s| json!({ "vantage": s.vantage, "status": s.status, "status_label": status_label(s.status), "observed": s.observed, "reason": s.reason }))
-                .collect();
-            json!({ "check_id": c.check_id, "title": c.title, "subject": c.subject, "sides": sides })
-        })
-        .collect();
-    let any = progress.is_some() || exceptions.is_some() || !conflicts.is_empty();
-    json!({
-        "any": any,
-        "progress": progress,
-        "exceptions": exceptions,
-        "conflicts": conflicts,
-        "vantages": r.scan.vantages,
-    })
-}
-
-/// Badge data on a finding: always present keys, null when the run has no baseline/exceptions.
-fn rerun_fields(f: &Finding, obj: &mut serde_json::Map<String, Value>) {
-    obj.insert(
-        "change".into(),
-        json!(f.change.as_ref().map(|c| json!({
-            "state": c.state,
-            "label": c.state.label(),
-            "was": c.was.map(status_label),
-        }))),
-    );
-    obj.insert("exception".into(), json!(f.exception));
-}
-
-fn finding_json(f: &Finding, number: Option<usize>) -> Value {
+pub(super) fn finding_json(f: &Finding, number: Option<usize>) -> Value {
     let mut v = serde_json::to_value(f).unwrap_or_default();
     if let Some(obj) = v.as_object_mut() {
         obj.insert("number".into(), json!(number));
         obj.insert("status_label".into(), json!(status_label(f.status)));
         obj.insert("area_title".into(), json!(area_title(&f.area)));
-        rerun_fields(f, obj);
+        super::rerun::finding_fields(f, obj);
     }
     v
 }
