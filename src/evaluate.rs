@@ -93,6 +93,9 @@ pub struct Finding {
     pub source: String,
     /// The fact comes from community tools, not a Microsoft document.
     pub community: bool,
+    /// Checks whose fix comes first; the report orders its checklist by them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     /// How this finding moved since the baseline (`--baseline`); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<crate::baseline::Change>,
@@ -288,6 +291,7 @@ fn finding(
         reference: check.reference.clone(),
         source: check.source.clone(),
         community: check.community,
+        depends_on: check.depends_on.clone(),
         change: None,
         exception: None,
     }

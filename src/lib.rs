@@ -63,12 +63,14 @@ pub async fn scan_with_secrets(
         show_progress,
     )
     .await;
+    let mut config = Arc::unwrap_or_clone(config);
+    config.scopes = probes::effective_scopes(&config, &observations);
     ObservationSet {
         scan: ScanInfo {
             mode: "live".into(),
             collected_at: report::rfc3339(started),
             host,
-            config: Arc::unwrap_or_clone(config),
+            config,
             vantages: Vec::new(),
         },
         observations,

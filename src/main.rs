@@ -371,8 +371,11 @@ fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
         }
         config.ca_certs.push(ca.display().to_string());
     }
-    if args.configmgr_version.is_some() {
-        config.configmgr_version = args.configmgr_version.clone();
+    if let Some(v) = &args.configmgr_version {
+        if readyscan::probes::configmgr_build(v).is_none() {
+            bail!("--configmgr-version: \"{v}\" is not a version like 5.00.9128.1000");
+        }
+        config.configmgr_version = Some(v.clone());
     }
     if args.bind_user.is_some() {
         config.bind_user = args.bind_user.clone();

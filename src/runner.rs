@@ -26,11 +26,6 @@ pub async fn collect(
     vantage: String,
     show_progress: bool,
 ) -> Vec<Observation> {
-    let in_scope: Vec<&Check> = catalog
-        .checks
-        .iter()
-        .filter(|c| c.scopes.iter().any(|s| config.scopes.contains(s)))
-        .collect();
     let ctx = Arc::new(ProbeContext {
         config: config.clone(),
         secrets,
@@ -43,6 +38,13 @@ pub async fn collect(
 
     let stages: BTreeSet<u8> = probes.iter().map(|p| p.stage()).collect();
     for stage in stages {
+        // Earlier stages may bring in a scope (a ConfigMgr site found in AD).
+        let scopes = crate::probes::effective_scopes(&config, &observations);
+        let in_scope: Vec<&Check> = catalog
+            .checks
+            .iter()
+            .filter(|c| c.scopes.iter().any(|s| scopes.contains(s)))
+            .collect();
         let mut tasks = JoinSet::new();
         for probe in probes.iter().filter(|p| p.stage() == stage) {
             let name = probe.spec().name;
@@ -51,7 +53,7 @@ pub async fn collect(
                 .copied()
                 .filter(|c| c.probe == name)
                 .collect();
-            if checks.is_empty() {
+            if !needed(name, &in_scope, probes) {
                 continue;
             }
             let mut requests = probe.plan(&PlanInput {
@@ -86,6 +88,15 @@ pub async fn collect(
     bar.finish_and_clear();
     observations.sort_by(|a, b| (&a.probe, &a.subject).cmp(&(&b.probe, &b.subject)));
     observations
+}
+
+/// A probe runs when an in-scope check names it, or when a probe that runs reads its output.
+fn needed(name: &str, in_scope: &[&Check], probes: &[Arc<dyn Probe>]) -> bool {
+    in_scope.iter().any(|c| c.probe == name)
+        || probes
+            .iter()
+            .filter(|p| p.reads().contains(&name))
+            .any(|p| needed(p.spec().name, in_scope, probes))
 }
 
 /// Runs one request under its time budget; a probe that panics on a hostile answer becomes a

@@ -100,11 +100,11 @@ fn demo_shows_the_rerun_against_the_before_state() {
     assert_eq!(total as usize, findings.len());
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     let progress = html.find("Progress since 2026-11-02T09:15:00Z").unwrap();
-    assert!(progress < html.find("Remediation checklist").unwrap());
-    assert!(html.contains("Regressed (was Pass)"));
+    assert!(progress < html.find("id=\"checklist-h\"").unwrap());
+    assert!(html.contains("<span class=\"change\">Regressed (was Pass)</span>"));
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(md.contains("## Progress since 2026-11-02T09:15:00Z"));
-    assert!(md.contains("[Regressed, was Pass]"));
+    assert!(md.contains("[Regressed (was Pass)]"));
 }
 
 #[test]

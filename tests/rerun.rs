@@ -77,10 +77,7 @@ fn baseline_gives_every_finding_a_change_state() {
     );
     assert_eq!(code, 1);
     let state = |id, subject| finding(&report, id, subject)["change"]["state"].clone();
-    assert_eq!(
-        state("cm-site-version", "cm01.corp.contoso.test"),
-        "resolved"
-    );
+    assert_eq!(state("cm-site-version", "P01"), "resolved");
     // error (not assessed) to pass is resolved too.
     assert_eq!(
         state(
@@ -126,7 +123,7 @@ fn baseline_with_unknown_check_and_renamed_subject() {
             f["check_id"] = "ad-retired-check".into();
         }
         if f["check_id"] == "cm-site-version" {
-            f["subject"] = "cm-old.corp.contoso.test".into();
+            f["subject"] = "P00".into();
         }
     }
     let edited = write(
@@ -144,7 +141,7 @@ fn baseline_with_unknown_check_and_renamed_subject() {
         "new"
     );
     assert_eq!(
-        finding(&report, "cm-site-version", "cm01.corp.contoso.test")["change"]["state"],
+        finding(&report, "cm-site-version", "P01")["change"]["state"],
         "new"
     );
     let dropped = report["baseline"]["dropped"].as_array().unwrap();
@@ -161,7 +158,7 @@ fn baseline_with_unknown_check_and_renamed_subject() {
         .iter()
         .find(|d| d["check_id"] == "cm-site-version")
         .unwrap();
-    assert_eq!(renamed["subject"], "cm-old.corp.contoso.test");
+    assert_eq!(renamed["subject"], "P00");
     assert_eq!(renamed["status"], "fail");
     assert!(renamed["reason"]
         .as_str()
@@ -241,7 +238,7 @@ fn diff_formats_and_exit_codes() {
         .code(0)
         .stdout(
             predicate::str::contains("Progress since 2026-11-02T09:15:00Z")
-                .and(predicate::str::contains("resolved 9 · regressed 1"))
+                .and(predicate::str::contains("resolved 12 · regressed 1"))
                 .and(
                     predicate::str::is_match(
                         r"(?m)^Regressed:\n +pass -> fail +net-dc-ports  dc1\.corp\.contoso\.test:445",
@@ -273,7 +270,7 @@ fn diff_formats_and_exit_codes() {
         .output()
         .unwrap();
     let diff: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(diff["counts"]["resolved"], 9);
+    assert_eq!(diff["counts"]["resolved"], 12);
     assert_eq!(diff["old"]["collected_at"], "2026-11-02T09:15:00Z");
     let smb = diff["items"]
         .as_array()
@@ -400,7 +397,7 @@ fn exceptions_active_expired_unmatched() {
     let forest = finding(&report, "ad-forest-functional-level", "corp.contoso.test");
     assert_eq!(forest["status"], "fail");
     assert_eq!(forest["exception"]["expired"], true);
-    let cm = finding(&report, "cm-site-version", "cm01.corp.contoso.test");
+    let cm = finding(&report, "cm-site-version", "P01");
     assert_eq!(cm["status"], "fail", "an exception keeps the real status");
     assert_eq!(cm["exception"]["expired"], false);
     assert_eq!(cm["exception"]["line"], 2);
@@ -640,8 +637,8 @@ fn merge_keeps_vantages_dedupes_the_rest_and_shows_conflicts() {
             o["fields"]["state"] = "open".into();
             o["fields"]["reason"] = "connected".into();
         }
-        if o["probe"] == "configmgr.mp_list" {
-            o["fields"]["build"] = 9128.into();
+        if o["probe"] == "configmgr.site" {
+            o["fields"]["build"] = 9141.into();
         }
     }
     let b = write(dir.path(), "b.json", &serde_json::to_string(&b).unwrap());
@@ -687,14 +684,30 @@ fn merge_keeps_vantages_dedupes_the_rest_and_shows_conflicts() {
     assert_eq!(forest.len(), 1);
     assert_eq!(forest[0]["subject"], "corp.contoso.test");
     let conflicts = report["conflicts"].as_array().unwrap();
-    let subjects: Vec<&str> = conflicts
+    let keys: Vec<(&str, &str)> = conflicts
         .iter()
-        .map(|c| c["subject"].as_str().unwrap())
+        .map(|c| {
+            (
+                c["check_id"].as_str().unwrap(),
+                c["subject"].as_str().unwrap(),
+            )
+        })
         .collect();
+    // The site build differs, so both checks on it conflict; the management point answer
+    // (HTTP from the scanning host) keeps its vantage like the ports.
     assert_eq!(
-        subjects,
-        vec!["cm01.corp.contoso.test", "dc1.corp.contoso.test:636"]
+        keys,
+        vec![
+            ("cm-site-version", "P01"),
+            ("cm-co-management", "P01"),
+            ("net-dc-ports", "dc1.corp.contoso.test:636"),
+        ]
     );
+    assert!(report["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["subject"] == "cm01.corp.contoso.test @ branch-ws02"));
     let cm = &conflicts[0];
     assert_eq!(cm["sides"][0]["vantage"], "admin-ws01");
     assert_eq!(cm["sides"][0]["status"], "fail");

@@ -3,6 +3,7 @@
 //! To add a probe: describe it in [`SPECS`] (name, fields, how to give it a target), implement
 //! [`Probe`] in a module of its own, and list it in [`registry`].
 
+mod configmgr;
 mod ldap;
 pub mod names;
 mod tcp;
@@ -138,11 +139,52 @@ pub static SPECS: &[ProbeSpec] = &[
         applies: tcp::applies,
     },
     ProbeSpec {
+        name: "configmgr.ad_sites",
+        summary: "Configuration Manager sites and management points published in Active Directory",
+        fields: &["container", "sites", "management_points", "adds_scopes"],
+        needs: "give --dc HOST and --bind-user USER",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
         name: "configmgr.mp_list",
-        summary:
-            "Configuration Manager management point list (MPLIST) with the site's build number",
-        fields: &["site_code", "mp_fqdn", "build", "release", "answered_by"],
-        needs: "give --mp HOST",
+        summary: "A management point's MPLIST over HTTP (build number), or the version the admin declared",
+        fields: &[
+            "build",
+            "release",
+            "support_end",
+            "support_note",
+            "community",
+            "source",
+            "site_code",
+            "mp_fqdn",
+            "answered_by",
+            "published_in_ad",
+            "ad_site_code",
+            "vantage",
+        ],
+        needs: "give --mp HOST, or --configmgr-version 5.00.NNNN.NNNN, or a bind to discover MPs in AD",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "configmgr.site",
+        summary: "Per site: its build (the lowest of its MPs), whether the MPs agree, which AD entries are stale",
+        fields: &[
+            "site_code",
+            "mps",
+            "builds",
+            "build_mismatch",
+            "stale_mps",
+            "failures",
+            "build",
+            "release",
+            "support_end",
+            "support_note",
+            "community",
+            "source",
+        ],
+        needs: "needs at least one management point answer (--mp HOST or AD discovery)",
         check_params: no_params,
         applies: always,
     },
@@ -228,6 +270,10 @@ pub trait Probe: Send + Sync {
     fn stage(&self) -> u8 {
         1
     }
+    /// Probes whose observations this one plans from; the runner runs them when this one is needed.
+    fn reads(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// How long the runner lets one request take; probes that make several round trips
     /// (bind, then searches) get more than one timeout.
     fn time_budget(&self, timeout: Duration) -> Duration {
@@ -247,7 +293,30 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(tcp::TcpConnect),
         Arc::new(ldap::RootDse),
         Arc::new(ldap::Directory),
+        Arc::new(configmgr::AdSites),
+        Arc::new(configmgr::MpList),
+        Arc::new(configmgr::Site),
     ]
+}
+
+/// The scopes a scan covers: those asked for, plus those its targets and findings bring in
+/// (`--mp` or a ConfigMgr site found in AD brings in configmgr).
+pub fn effective_scopes(config: &ScanConfig, observations: &[Observation]) -> Vec<String> {
+    let mut scopes = config.scopes.clone();
+    let mut add = |s: &str| {
+        if !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_string());
+        }
+    };
+    if !config.mps.is_empty() || config.configmgr_version.is_some() {
+        add(configmgr::SCOPE);
+    }
+    for obs in observations {
+        if let Some(Value::Array(extra)) = obs.fields.get("adds_scopes") {
+            extra.iter().filter_map(Value::as_str).for_each(&mut add);
+        }
+    }
+    scopes
 }
 
 /// True when this version can collect the probe (else its checks say "not available yet").
@@ -256,3 +325,8 @@ pub fn implemented(name: &str) -> bool {
 }
 
 pub(crate) use tcp::resolve;
+
+/// The build number inside a ConfigMgr version (5.00.9128.1000 -> 9128), for flag validation.
+pub fn configmgr_build(version: &str) -> Option<u32> {
+    configmgr::releases::build_of(version)
+}

@@ -8,7 +8,7 @@ use super::{Format, RenderError, View};
 
 pub struct Csv;
 
-pub const HEADER: [&str; 19] = [
+pub const HEADER: [&str; 20] = [
     "#",
     "Result",
     "Check",
@@ -22,6 +22,7 @@ pub const HEADER: [&str; 19] = [
     "Remediation",
     "Reference",
     "Source",
+    "Blocked by",
     "Change since baseline",
     "Exception",
     "Owner",
@@ -57,65 +58,70 @@ impl Format for Csv {
             .terminator(csv::Terminator::CRLF)
             .from_writer(Vec::new());
         w.write_record(HEADER).map_err(|e| err(&e))?;
-        for (i, f) in view.checklist().iter().enumerate() {
-            let steps: Vec<String> = f
-                .remediation
-                .iter()
-                .enumerate()
-                .map(|(n, s)| format!("{}. {s}", n + 1))
-                .collect();
-            let change = f
-                .change
-                .as_ref()
-                .map(|c| match c.was {
-                    Some(was) => format!(
-                        "{} (was {})",
-                        c.state.label(),
-                        super::view::status_label(was)
-                    ),
-                    None => c.state.label().to_string(),
-                })
-                .unwrap_or_default();
-            let exception = f
-                .exception
-                .as_ref()
-                .map(|x| {
-                    if x.expired {
-                        format!(
-                            "expired {} (no longer applies): {}",
-                            x.expires, x.justification
-                        )
-                    } else {
-                        format!(
-                            "accepted risk until {}, approved by {}: {}",
-                            x.expires, x.approver, x.justification
-                        )
-                    }
-                })
-                .unwrap_or_default();
-            let row = [
-                (i + 1).to_string(),
-                super::view::status_label(f.status).to_string(),
-                f.title.clone(),
-                f.check_id.clone(),
-                f.area.clone(),
-                f.subject.clone(),
-                f.severity.to_string(),
-                f.observed.clone().unwrap_or_default(),
-                f.expected.clone(),
-                f.reason.clone().unwrap_or_default(),
-                steps.join("\n"),
-                f.reference.clone(),
-                f.source.clone(),
-                change,
-                exception,
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ];
-            w.write_record(row.iter().map(|s| cell(s)))
-                .map_err(|e| err(&e))?;
+        // One row per open finding; rows of one check share its checklist number.
+        for item in view.checklist() {
+            let blocked_by: Vec<String> = item.blocked_by.iter().map(|n| format!("#{n}")).collect();
+            for f in &item.findings {
+                let steps: Vec<String> = f
+                    .remediation
+                    .iter()
+                    .enumerate()
+                    .map(|(n, s)| format!("{}. {s}", n + 1))
+                    .collect();
+                let change = f
+                    .change
+                    .as_ref()
+                    .map(|c| match c.was {
+                        Some(was) => format!(
+                            "{} (was {})",
+                            c.state.label(),
+                            super::view::status_label(was)
+                        ),
+                        None => c.state.label().to_string(),
+                    })
+                    .unwrap_or_default();
+                let exception = f
+                    .exception
+                    .as_ref()
+                    .map(|x| {
+                        if x.expired {
+                            format!(
+                                "expired {} (no longer applies): {}",
+                                x.expires, x.justification
+                            )
+                        } else {
+                            format!(
+                                "accepted risk until {}, approved by {}: {}",
+                                x.expires, x.approver, x.justification
+                            )
+                        }
+                    })
+                    .unwrap_or_default();
+                let row = [
+                    item.number.to_string(),
+                    super::view::status_label(f.status).to_string(),
+                    f.title.clone(),
+                    f.check_id.clone(),
+                    f.area.clone(),
+                    f.subject.clone(),
+                    f.severity.to_string(),
+                    f.observed.clone().unwrap_or_default(),
+                    f.expected.clone(),
+                    f.reason.clone().unwrap_or_default(),
+                    steps.join("\n"),
+                    f.reference.clone(),
+                    f.source.clone(),
+                    blocked_by.join(", "),
+                    change,
+                    exception,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ];
+                w.write_record(row.iter().map(|s| cell(s)))
+                    .map_err(|e| err(&e))?;
+            }
         }
         let bytes = w.into_inner().map_err(|e| err(&e))?;
         let text = String::from_utf8(bytes).map_err(|e| err(&e))?;

@@ -88,14 +88,27 @@ pub(super) fn context(r: &Report) -> Value {
     })
 }
 
-/// Badge data on a finding: always present keys, null when the run has no baseline/exceptions.
+/// Per finding: `change` is the label the report layout shows in its change slot
+/// ("Regressed (was Pass)"; none when the status did not move), `change_info` the parts, `exception` the accepted-risk entry;
+/// all null when the run has no baseline or exceptions.
 pub(super) fn finding_fields(f: &Finding, obj: &mut serde_json::Map<String, Value>) {
+    use crate::baseline::ChangeState;
+    // Nothing to say about a finding whose status did not move.
+    let label = f.change.as_ref().and_then(|c| match c.was {
+        Some(was) if c.state == ChangeState::Unchanged && was == f.status => None,
+        Some(was) if c.state != ChangeState::New => {
+            Some(format!("{} (was {})", c.state.label(), status_label(was)))
+        }
+        _ => Some(c.state.label().to_string()),
+    });
+    obj.insert("change".into(), json!(label));
     obj.insert(
-        "change".into(),
+        "change_info".into(),
         json!(f.change.as_ref().map(|c| json!({
             "state": c.state,
             "label": c.state.label(),
             "was": c.was.map(status_label),
+            "was_subject": c.was_subject,
         }))),
     );
     obj.insert("exception".into(), json!(f.exception));

@@ -53,7 +53,7 @@ pub struct RootDse;
 pub struct Directory;
 
 /// One query per domain (DCs tried in order) or, without `--domain`, one per DC.
-fn plan(config: &ScanConfig) -> Vec<Request> {
+pub fn plan(config: &ScanConfig) -> Vec<Request> {
     let dcs: Vec<Value> = config.dcs.iter().map(|d| json!(d)).collect();
     if config.domains.is_empty() {
         return config
@@ -100,7 +100,7 @@ fn dcs_of(req: &Request) -> Result<Vec<String>, ProbeError> {
     Ok(dcs)
 }
 
-fn first(entry: &ldap3::SearchEntry, attr: &str) -> Option<String> {
+pub fn first(entry: &ldap3::SearchEntry, attr: &str) -> Option<String> {
     entry
         .attrs
         .iter()
@@ -108,7 +108,7 @@ fn first(entry: &ldap3::SearchEntry, attr: &str) -> Option<String> {
         .and_then(|(_, v)| v.first().cloned())
 }
 
-fn all(entry: &ldap3::SearchEntry, attr: &str) -> Vec<String> {
+pub fn all(entry: &ldap3::SearchEntry, attr: &str) -> Vec<String> {
     entry
         .attrs
         .iter()
@@ -216,52 +216,58 @@ impl Probe for Directory {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        let (Some(user), Some(password)) = (&ctx.config.bind_user, &ctx.secrets.bind_password)
-        else {
-            return Err(ProbeError::NeedsBind(
-                "give --bind-user USER and the password in READYSCAN_PASSWORD or --password-stdin"
-                    .into(),
-            ));
-        };
-        let transports: &[Transport] = match ctx.config.ldap_security {
-            LdapSecurity::Auto => &[Transport::Ldaps, Transport::StartTls],
-            LdapSecurity::Ldaps => &[Transport::Ldaps],
-            LdapSecurity::Starttls => &[Transport::StartTls],
-            LdapSecurity::Plain => &[Transport::Plain],
-        };
-        let tls = super::tls::client_config(&ctx.config).map_err(ProbeError::Failed)?;
-        let mut errors = Vec::new();
-        for dc in dcs_of(req)? {
-            for &transport in transports {
-                let mut ldap =
-                    match ReadOnlyLdap::connect(&dc, transport, ctx, Some(tls.clone())).await {
-                        Ok(l) => l,
-                        Err(e) => {
-                            errors.push(e);
-                            continue;
-                        }
-                    };
-                match ldap.bind(user, password).await {
-                    Ok(()) => {}
-                    // Wrong credentials are wrong on every DC: stop before the account locks.
-                    Err(e @ BindError::InvalidCredentials(_)) => {
-                        return Err(ProbeError::Failed(e.to_string()))
-                    }
-                    Err(e) => {
-                        errors.push(e.to_string());
-                        continue;
-                    }
+        let (mut ldap, transport) = connect_bound(req, ctx).await?;
+        let read = read_directory(&mut ldap).await;
+        let dc = ldap.dc.clone();
+        ldap.unbind().await;
+        let mut out = read.map_err(ProbeError::Failed)?;
+        out.insert("answered_by".into(), json!(dc));
+        out.insert("transport".into(), json!(transport.to_string()));
+        Ok(out)
+    }
+}
+
+/// A bound connection to the first DC of the request that accepts the bind, over the
+/// transports `--ldap-security` allows.
+pub async fn connect_bound(
+    req: &Request,
+    ctx: &ProbeContext,
+) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
+    let (Some(user), Some(password)) = (&ctx.config.bind_user, &ctx.secrets.bind_password) else {
+        return Err(ProbeError::NeedsBind(
+            "give --bind-user USER and the password in READYSCAN_PASSWORD or --password-stdin"
+                .into(),
+        ));
+    };
+    let transports: &[Transport] = match ctx.config.ldap_security {
+        LdapSecurity::Auto => &[Transport::Ldaps, Transport::StartTls],
+        LdapSecurity::Ldaps => &[Transport::Ldaps],
+        LdapSecurity::Starttls => &[Transport::StartTls],
+        LdapSecurity::Plain => &[Transport::Plain],
+    };
+    let tls = super::tls::client_config(&ctx.config).map_err(ProbeError::Failed)?;
+    let mut errors = Vec::new();
+    for dc in dcs_of(req)? {
+        for &transport in transports {
+            let mut ldap = match ReadOnlyLdap::connect(&dc, transport, ctx, Some(tls.clone())).await
+            {
+                Ok(l) => l,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
                 }
-                let read = read_directory(&mut ldap).await;
-                ldap.unbind().await;
-                let mut out = read.map_err(ProbeError::Failed)?;
-                out.insert("answered_by".into(), json!(dc));
-                out.insert("transport".into(), json!(transport.to_string()));
-                return Ok(out);
+            };
+            match ldap.bind(user, password).await {
+                Ok(()) => return Ok((ldap, transport)),
+                // Wrong credentials are wrong on every DC: stop before the account locks.
+                Err(e @ BindError::InvalidCredentials(_)) => {
+                    return Err(ProbeError::Failed(e.to_string()))
+                }
+                Err(e) => errors.push(e.to_string()),
             }
         }
-        Err(ProbeError::Failed(errors.join("; ")))
     }
+    Err(ProbeError::Failed(errors.join("; ")))
 }
 
 async fn read_directory(ldap: &mut ReadOnlyLdap) -> Result<Map<String, Value>, String> {

@@ -1,0 +1,448 @@
+//! Configuration Manager: sites and management points published in AD (`configmgr.ad_sites`),
+//! each MP's MPLIST over HTTP (`configmgr.mp_list`), and per-site agreement (`configmgr.site`).
+
+mod mplist;
+pub mod releases;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+
+use super::ldap::{all, connect_bound, first};
+use super::{PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
+use crate::observation::{Observation, ObservationStatus};
+
+pub use mplist::{capabilities_version, parse_mplist};
+
+/// The scope a discovered site or a given MP brings into the scan.
+pub const SCOPE: &str = "configmgr";
+
+fn fields(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+fn release_fields(build: u32, ctx: &ProbeContext) -> Map<String, Value> {
+    let today = time::OffsetDateTime::now_utc().date();
+    match releases::lookup(build, today) {
+        Some(l) => fields(json!({
+            "build": build,
+            "release": l.release,
+            "support_end": l.support_end,
+            "support_note": l.note,
+            "community": l.community,
+            "vantage": ctx.vantage,
+        })),
+        None => fields(json!({
+            "build": build,
+            "release": "older than Configuration Manager 2007",
+            "support_end": null,
+            "support_note": "support ended",
+            "vantage": ctx.vantage,
+        })),
+    }
+}
+
+/// Sites and MPs published in CN=System Management (needs a bind and the extended schema).
+pub struct AdSites;
+
+#[async_trait]
+impl Probe for AdSites {
+    fn spec(&self) -> &'static ProbeSpec {
+        super::spec("configmgr.ad_sites").expect("declared in SPECS")
+    }
+
+    fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
+        super::ldap::plan(input.config)
+    }
+
+    fn time_budget(&self, timeout: std::time::Duration) -> std::time::Duration {
+        timeout * 6
+    }
+
+    async fn observe(
+        &self,
+        req: &Request,
+        ctx: &ProbeContext,
+    ) -> Result<Map<String, Value>, ProbeError> {
+        let (mut ldap, _) = connect_bound(req, ctx).await?;
+        let read = async {
+            let dse = ldap
+                .read_entry("", &["defaultNamingContext"])
+                .await?
+                .ok_or("the rootDSE is empty")?;
+            let nc = first(&dse, "defaultNamingContext")
+                .ok_or("the rootDSE has no defaultNamingContext")?;
+            let base = format!("CN=System Management,CN=System,{nc}");
+            if ldap.read_entry(&base, &["cn"]).await?.is_none() {
+                return Ok::<_, String>((Vec::new(), Vec::new(), false));
+            }
+            let sites = ldap
+                .search(&base, "(objectClass=mSSMSSite)", &["mSSMSSiteCode"])
+                .await?;
+            let mps = ldap
+                .search(
+                    &base,
+                    "(objectClass=mSSMSManagementPoint)",
+                    &[
+                        "mSSMSMPName",
+                        "dNSHostName",
+                        "mSSMSSiteCode",
+                        "mSSMSVersion",
+                        "mSSMSCapabilities",
+                    ],
+                )
+                .await?;
+            Ok((sites, mps, true))
+        };
+        let read = read.await;
+        ldap.unbind().await;
+        let (sites, mps, container) = read.map_err(ProbeError::Failed)?;
+        let site_codes: BTreeSet<String> = sites
+            .iter()
+            .filter_map(|s| first(s, "mSSMSSiteCode"))
+            .collect();
+        let mut mp_list = Vec::new();
+        for mp in &mps {
+            let host = first(mp, "dNSHostName")
+                .or_else(|| first(mp, "mSSMSMPName"))
+                .unwrap_or_else(|| mp.dn.clone());
+            let version = all(mp, "mSSMSCapabilities")
+                .iter()
+                .find_map(|c| capabilities_version(c))
+                .or_else(|| first(mp, "mSSMSVersion"));
+            mp_list.push(json!({
+                "host": host.to_ascii_lowercase(),
+                "site_code": first(mp, "mSSMSSiteCode"),
+                "version": version,
+            }));
+        }
+        let adds: Vec<&str> = if site_codes.is_empty() {
+            vec![]
+        } else {
+            vec![SCOPE]
+        };
+        Ok(fields(json!({
+            "container": container,
+            "sites": site_codes,
+            "management_points": mp_list,
+            "adds_scopes": adds,
+        })))
+    }
+}
+
+/// The MPLIST of every MP given with `--mp` or published in AD, plus a version the admin typed.
+pub struct MpList;
+
+#[async_trait]
+impl Probe for MpList {
+    fn spec(&self) -> &'static ProbeSpec {
+        super::spec("configmgr.mp_list").expect("declared in SPECS")
+    }
+
+    fn stage(&self) -> u8 {
+        2
+    }
+
+    fn reads(&self) -> &'static [&'static str] {
+        &["configmgr.ad_sites"]
+    }
+
+    fn time_budget(&self, timeout: std::time::Duration) -> std::time::Duration {
+        timeout * 2
+    }
+
+    fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
+        let mut requests: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+        for mp in &input.config.mps {
+            requests.insert(mplist::host_of(mp), fields(json!({ "mp": mp })));
+        }
+        for obs in input
+            .prior
+            .iter()
+            .filter(|o| o.probe == "configmgr.ad_sites")
+        {
+            let Some(Value::Array(mps)) = obs.fields.get("management_points") else {
+                continue;
+            };
+            for mp in mps {
+                let Some(host) = mp.get("host").and_then(Value::as_str) else {
+                    continue;
+                };
+                let entry = requests
+                    .entry(host.to_string())
+                    .or_insert_with(|| fields(json!({ "mp": host })));
+                entry.insert("published_in_ad".into(), json!(true));
+                entry.insert(
+                    "ad_site_code".into(),
+                    mp.get("site_code").cloned().unwrap_or(Value::Null),
+                );
+            }
+        }
+        let mut out: Vec<Request> = requests
+            .into_iter()
+            .map(|(subject, fields)| Request { subject, fields })
+            .collect();
+        if let Some(v) = &input.config.configmgr_version {
+            out.push(Request {
+                subject: "declared by the admin".into(),
+                fields: fields(json!({ "declared_version": v })),
+            });
+        }
+        out
+    }
+
+    async fn observe(
+        &self,
+        req: &Request,
+        ctx: &ProbeContext,
+    ) -> Result<Map<String, Value>, ProbeError> {
+        if let Some(v) = req.fields.get("declared_version").and_then(Value::as_str) {
+            let build = releases::build_of(v)
+                .ok_or_else(|| ProbeError::Failed(format!("\"{v}\" is not a version")))?;
+            let mut out = release_fields(build, ctx);
+            out.insert("source".into(), json!("declared, not observed"));
+            for key in ["release", "support_note"] {
+                if let Some(Value::String(text)) = out.get_mut(key) {
+                    text.push_str("; declared by the admin, not observed");
+                }
+            }
+            return Ok(out);
+        }
+        let mp = req
+            .fields
+            .get("mp")
+            .and_then(Value::as_str)
+            .unwrap_or(&req.subject);
+        let base = mplist::base_url(mp);
+        let client = mplist::client(ctx).map_err(ProbeError::Failed)?;
+        let (status, body) = mplist::get(
+            &client,
+            &format!("{base}/SMS_MP/.sms_aut?MPLIST"),
+            ctx.timeout,
+        )
+        .await
+        .map_err(ProbeError::Failed)?;
+        if status != 200 {
+            let mut reason = format!("MPLIST answered HTTP {status}");
+            if status == 500 {
+                let cert = mplist::get(
+                    &client,
+                    &format!("{base}/SMS_MP/.sms_aut?MPCERT"),
+                    ctx.timeout,
+                )
+                .await;
+                if matches!(cert, Ok((200, _))) {
+                    reason.push_str(
+                        " while MPCERT answers 200: the management point is up but its site database is \
+                         probably down or unreachable",
+                    );
+                }
+            }
+            return Err(ProbeError::Failed(reason));
+        }
+        let entries = parse_mplist(&body).map_err(ProbeError::Failed)?;
+        let host = mplist::host_of(mp);
+        let entry = entries
+            .iter()
+            .find(|e| e.fqdn.eq_ignore_ascii_case(&host) || e.name.eq_ignore_ascii_case(&host))
+            .unwrap_or(&entries[0]);
+        let build = entry
+            .build
+            .ok_or_else(|| ProbeError::Failed("the MPLIST entry has no <Version>".into()))?;
+        let mut out = release_fields(build, ctx);
+        out.insert("source".into(), json!("MPLIST"));
+        out.insert("site_code".into(), json!(entry.site_code));
+        out.insert("mp_fqdn".into(), json!(entry.fqdn));
+        out.insert("answered_by".into(), json!(host));
+        Ok(out)
+    }
+}
+
+/// Per-site judgement from the MP answers: the site's build (its lowest MP build), whether the
+/// MPs agree, and which AD entries are stale. No traffic: it reads earlier observations.
+pub struct Site;
+
+#[async_trait]
+impl Probe for Site {
+    fn spec(&self) -> &'static ProbeSpec {
+        super::spec("configmgr.site").expect("declared in SPECS")
+    }
+
+    fn stage(&self) -> u8 {
+        3
+    }
+
+    fn reads(&self) -> &'static [&'static str] {
+        &["configmgr.mp_list"]
+    }
+
+    fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
+        site_summaries(input.prior)
+            .into_iter()
+            .map(|(site, fields)| Request {
+                subject: site,
+                fields,
+            })
+            .collect()
+    }
+
+    async fn observe(
+        &self,
+        req: &Request,
+        _ctx: &ProbeContext,
+    ) -> Result<Map<String, Value>, ProbeError> {
+        match req.fields.get("build") {
+            Some(Value::Number(_)) => Ok(Map::new()),
+            _ => Err(ProbeError::Failed(format!(
+                "no management point of {} answered: {}",
+                req.subject,
+                req.fields
+                    .get("failures")
+                    .map(crate::catalog::display)
+                    .unwrap_or_default()
+            ))),
+        }
+    }
+}
+
+/// Keys of an MP answer that describe the site's release.
+const RELEASE_KEYS: &[&str] = &[
+    "build",
+    "release",
+    "support_end",
+    "support_note",
+    "community",
+    "source",
+];
+
+#[derive(Default)]
+struct SiteAcc {
+    builds: BTreeMap<String, u64>,
+    lowest: Option<Map<String, Value>>,
+    stale: Vec<String>,
+    failures: Vec<String>,
+}
+
+/// Groups MP observations by site. A site is judged by its lowest MP build, so one stale or
+/// lagging MP cannot hide behind an upgraded one.
+pub fn site_summaries(prior: &[Observation]) -> BTreeMap<String, Map<String, Value>> {
+    let mut sites: BTreeMap<String, SiteAcc> = BTreeMap::new();
+    for obs in prior.iter().filter(|o| o.probe == "configmgr.mp_list") {
+        let str_field = |k: &str| obs.fields.get(k).and_then(Value::as_str).map(String::from);
+        let in_ad = obs.fields.get("published_in_ad") == Some(&json!(true));
+        let ad_site = str_field("ad_site_code");
+        match obs.status {
+            ObservationStatus::Observed => {
+                let site = str_field("site_code").unwrap_or_else(|| obs.subject.clone());
+                let build = obs.fields.get("build").and_then(Value::as_u64);
+                let acc = sites.entry(site.clone()).or_default();
+                if let Some(b) = build {
+                    acc.builds.insert(obs.subject.clone(), b);
+                    let lowest = acc
+                        .lowest
+                        .as_ref()
+                        .and_then(|l| l.get("build"))
+                        .and_then(Value::as_u64);
+                    if lowest.is_none_or(|l| b < l) {
+                        let keep = RELEASE_KEYS
+                            .iter()
+                            .filter_map(|k| obs.fields.get(*k).map(|v| (k.to_string(), v.clone())))
+                            .collect();
+                        acc.lowest = Some(keep);
+                    }
+                }
+                if let Some(ad) = ad_site.filter(|ad| in_ad && !ad.eq_ignore_ascii_case(&site)) {
+                    let stale = format!(
+                        "{} (published in AD for site {ad}, answers for site {site})",
+                        obs.subject
+                    );
+                    sites.entry(ad).or_default().stale.push(stale);
+                }
+            }
+            ObservationStatus::Failed => {
+                let site = ad_site.unwrap_or_else(|| obs.subject.clone());
+                let reason = obs.reason.clone().unwrap_or_default();
+                let acc = sites.entry(site).or_default();
+                acc.failures.push(format!("{}: {reason}", obs.subject));
+                if in_ad {
+                    acc.stale.push(format!(
+                        "{} (published in AD, does not answer: {reason})",
+                        obs.subject
+                    ));
+                }
+            }
+            ObservationStatus::NotApplicable => {}
+        }
+    }
+    sites
+        .into_iter()
+        .map(|(site, acc)| {
+            let distinct: BTreeSet<u64> = acc.builds.values().copied().collect();
+            let mismatch: Vec<String> = if distinct.len() > 1 {
+                acc.builds
+                    .iter()
+                    .map(|(mp, b)| format!("{mp}: {b}"))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut summary = fields(json!({
+                "site_code": site,
+                "mps": acc.builds.keys().collect::<Vec<_>>(),
+                "builds": distinct,
+                "build_mismatch": mismatch,
+                "stale_mps": acc.stale,
+                "failures": acc.failures,
+            }));
+            summary.extend(acc.lowest.unwrap_or_default());
+            (site, summary)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mp(subject: &str, fields: Value, failed: Option<&str>) -> Observation {
+        let fields = fields.as_object().cloned().unwrap_or_default();
+        match failed {
+            None => Observation::observed("configmgr.mp_list", subject, fields),
+            Some(r) => {
+                Observation::failed("configmgr.mp_list", subject, "failed", r.into(), fields)
+            }
+        }
+    }
+
+    #[test]
+    fn stale_ad_objects() {
+        let prior = vec![
+            mp(
+                "cm01.corp.test",
+                json!({"site_code": "P01", "build": 9128, "published_in_ad": true, "ad_site_code": "P01"}),
+                None,
+            ),
+            mp(
+                "cm02.corp.test",
+                json!({"site_code": "P02", "build": 9128, "published_in_ad": true, "ad_site_code": "P01"}),
+                None,
+            ),
+            mp(
+                "cm03.corp.test",
+                json!({"published_in_ad": true, "ad_site_code": "P01"}),
+                Some("refused"),
+            ),
+        ];
+        let sites = site_summaries(&prior);
+        let stale = sites["P01"]["stale_mps"].as_array().unwrap();
+        assert_eq!(stale.len(), 2, "{stale:?}");
+        assert!(stale[0].as_str().unwrap().contains("answers for site P02"));
+        assert!(stale[1]
+            .as_str()
+            .unwrap()
+            .contains("does not answer: refused"));
+        assert_eq!(sites["P01"]["build"], 9128);
+        assert_eq!(sites["P02"]["stale_mps"], json!([]));
+    }
+}
