@@ -328,13 +328,21 @@ fn scan(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
     check_formats(&args.output.format)?;
     let catalog = load_catalog(args.output.checks.as_deref())?;
     let today = OffsetDateTime::now_utc().date();
-    let mut demo_baseline = None;
+    // Every input is checked before the network is touched: a typo must not cost a scan.
+    let scopes = if args.output.scopes.is_empty() {
+        None
+    } else {
+        Some(scopes_flag(&args.output.scopes)?)
+    };
+    let demo_baseline = if args.demo && args.output.rerun.baseline.is_none() {
+        Some(readyscan::demo::baseline(&catalog, today)?)
+    } else {
+        None
+    };
+    let rerun = Rerun::load(&args.output.rerun, &catalog, demo_baseline)?;
     let mut set = if args.demo_before {
         readyscan::demo::before().context("the built-in demo fixture")?
     } else if args.demo {
-        if args.output.rerun.baseline.is_none() {
-            demo_baseline = Some(readyscan::demo::baseline(&catalog, today)?);
-        }
         readyscan::demo::after().context("the built-in demo fixture")?
     } else {
         let config = scan_config(args)?;
@@ -345,10 +353,9 @@ fn scan(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
             config, secrets, &catalog, progress,
         ))
     };
-    if !args.output.scopes.is_empty() {
-        set.scan.config.scopes = scopes_flag(&args.output.scopes)?;
+    if let Some(scopes) = scopes {
+        set.scan.config.scopes = scopes;
     }
-    let rerun = Rerun::load(&args.output.rerun, &catalog, demo_baseline)?;
     finish(set, &catalog, today, &args.output, rerun, quiet)
 }
 

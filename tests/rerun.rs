@@ -500,6 +500,28 @@ fn malformed_exceptions_exit_2_naming_the_line() {
         !dir.path().join("out").exists(),
         "nothing written on bad input"
     );
+    // A live scan checks the file before it sends anything.
+    let started = std::time::Instant::now();
+    readyscan()
+        .args([
+            "scan",
+            "--dc",
+            "127.0.0.1",
+            "--timeout",
+            "2s",
+            "--exceptions",
+        ])
+        .arg(dir.path().join("missing.toml"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("--exceptions:")
+                .and(predicate::str::contains("missing.toml: cannot read")),
+        );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(!dir.path().join("out").exists());
 }
 
 /// Strings a spreadsheet or a CSV parser could trip over.

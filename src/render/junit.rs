@@ -71,6 +71,8 @@ impl Format for Junit {
         let failure = |f: &Finding| f.status == Status::Fail && !f.is_excepted();
         let error = |f: &Finding| f.status == Status::Error && !f.is_excepted();
         let all: Vec<&Finding> = r.findings.iter().collect();
+        // The JUnit schema's timestamp has no zone designator; generated_at is UTC.
+        let timestamp = r.generated_at.trim_end_matches('Z');
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             out,
@@ -79,7 +81,7 @@ impl Format for Junit {
             count(&all, &failure),
             count(&all, &error),
             count(&all, &skipped),
-            xml(&r.generated_at),
+            xml(timestamp),
         );
         for (area, fs) in &areas {
             let _ = writeln!(
@@ -90,7 +92,7 @@ impl Format for Junit {
                 count(fs, &failure),
                 count(fs, &error),
                 count(fs, &skipped),
-                xml(&r.generated_at),
+                xml(timestamp),
                 xml(&r.scan.host),
             );
             for f in fs {
