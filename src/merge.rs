@@ -89,16 +89,19 @@ fn is_network(o: &Observation) -> bool {
 /// Combines observation sets from several hosts. `inputs` pairs each set with its file name.
 pub fn merge(inputs: Vec<(String, ObservationSet)>) -> ObservationSet {
     // Vantage names: the host, made unique when two scans ran on hosts with the same name.
-    let mut vantages: Vec<Vantage> = Vec::new();
+    // Merged inputs keep their names (their subjects carry them); plain scans are named around them.
+    let mut vantages: Vec<Vantage> = inputs
+        .iter()
+        .flat_map(|(_, set)| set.scan.vantages.iter().cloned())
+        .collect();
     let mut named: Vec<(String, ObservationSet)> = Vec::new();
     for (file, set) in inputs {
         if !set.scan.vantages.is_empty() {
-            // Already a merged report: its observations already carry their vantages.
-            for v in &set.scan.vantages {
-                let name = unique(&vantages, &v.name);
-                vantages.push(Vantage { name, ..v.clone() });
-            }
-            named.push((String::new(), set));
+            // Already a merged report: its network observations carry their vantages; what it
+            // agreed on is compared with the others under the names of all its vantages.
+            let group: Vec<&str> = set.scan.vantages.iter().map(|v| v.name.as_str()).collect();
+            let group = group.join("+");
+            named.push((group, set));
             continue;
         }
         let host = if set.scan.host.trim().is_empty() {
@@ -122,7 +125,7 @@ pub fn merge(inputs: Vec<(String, ObservationSet)>) -> ObservationSet {
     let mut order: Vec<(String, String)> = Vec::new();
     for (name, set) in &named {
         for o in &set.observations {
-            if name.is_empty() || split(&o.subject).is_some() {
+            if split(&o.subject).is_some() {
                 merged.push(o.clone());
             } else if is_network(o) {
                 let mut o = o.clone();

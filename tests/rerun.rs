@@ -863,3 +863,61 @@ expires = 2027-01-01T00:00:00Z
         .replace_all(&md, "[sha256]");
     insta::assert_snapshot!(md);
 }
+
+#[test]
+fn a_merged_report_merges_again_with_a_third_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.json", readyscan::demo::BEFORE);
+    let b = write(
+        dir.path(),
+        "b.json",
+        &with_host(readyscan::demo::BEFORE, "branch-ws02"),
+    );
+    let c = write(
+        dir.path(),
+        "c.json",
+        &with_host(readyscan::demo::BEFORE, "dmz-ws03"),
+    );
+    let ab = tempfile::tempdir().unwrap();
+    readyscan()
+        .arg("merge")
+        .arg(&a)
+        .arg(&b)
+        .args(["--format", "json", "--out"])
+        .arg(ab.path())
+        .assert()
+        .code(1);
+    let abc = tempfile::tempdir().unwrap();
+    readyscan()
+        .arg("merge")
+        .arg(ab.path().join("report.json"))
+        .arg(&c)
+        .args(["--format", "json", "--out"])
+        .arg(abc.path())
+        .assert()
+        .code(1);
+    let report = read_json(&abc.path().join("report.json"));
+    let names: Vec<&str> = report["scan"]["vantages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["admin-ws01", "branch-ws02", "dmz-ws03"]);
+    for host in &names {
+        finding(
+            &report,
+            "net-dc-ports",
+            &format!("dc1.corp.contoso.test:445 @ {host}"),
+        );
+    }
+    // The three agree on the directory: one finding, no vantage, no conflict.
+    let forest = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check_id"] == "ad-forest-functional-level")
+        .count();
+    assert_eq!(forest, 1);
+    assert!(report.get("conflicts").is_none());
+}
