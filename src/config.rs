@@ -181,6 +181,10 @@ impl ConfigFile {
         }
         config.domains.extend(self.domains);
         config.dcs.extend(self.dcs);
+        for server in &self.dns_servers {
+            crate::probes::resolver::parse_dns_server(server)
+                .map_err(|e| invalid(format!("dns_servers: {e}")))?;
+        }
         config.dns_servers.extend(self.dns_servers);
         config.upn_suffixes.extend(self.upn_suffixes);
         config.adfs.extend(self.adfs);

@@ -366,7 +366,11 @@ fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
     }
     config.dcs.extend(args.dcs.iter().cloned());
     config.domains.extend(args.domains.iter().cloned());
-    config.dns_servers.extend(args.dns_servers.iter().cloned());
+    for server in &args.dns_servers {
+        readyscan::probes::resolver::parse_dns_server(server)
+            .map_err(|e| anyhow::anyhow!("--dns-server: {e}"))?;
+        config.dns_servers.push(server.clone());
+    }
     config
         .upn_suffixes
         .extend(args.upn_suffixes.iter().cloned());

@@ -137,6 +137,11 @@ fn to_observation(
             fields.extend(found);
             Observation::observed(probe, &subject, fields)
         }
+        Err(ProbeError::NotApplicable(reason)) => Observation {
+            status: crate::observation::ObservationStatus::NotApplicable,
+            reason: Some(reason),
+            ..Observation::observed(probe, &subject, fields)
+        },
         Err(e) => Observation::failed(probe, &subject, e.kind(), e.to_string(), fields),
     }
 }

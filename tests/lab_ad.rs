@@ -115,6 +115,11 @@ impl Scan {
 }
 
 fn scan(lab: &Lab, extra: &[&str], password: Option<&str>) -> Scan {
+    scan_dc(lab, extra, password, true)
+}
+
+/// `with_dc` false: the DC is found through the lab DNS's locator SRV record.
+fn scan_dc(lab: &Lab, extra: &[&str], password: Option<&str>, with_dc: bool) -> Scan {
     let out = tempfile::tempdir().unwrap();
     let fqdn = lab.get("LAB_DC_FQDN");
     let target = format!("{fqdn}={}", lab.get("LAB_DC_IP"));
@@ -125,16 +130,20 @@ fn scan(lab: &Lab, extra: &[&str], password: Option<&str>) -> Scan {
         "core",
         "--timeout",
         "3s",
-        "--dc",
-        fqdn,
         "--target",
         &target,
-    ])
-    .args([
+    ]);
+    if with_dc {
+        cmd.args(["--dc", fqdn]);
+    }
+    cmd.args([
         "--domain",
         lab.get("LAB_DOMAIN"),
         "--ca-cert",
         lab.get("LAB_CA_CERT"),
+        // The DNS probes ask the lab DC, never the machine's resolver.
+        "--dns-server",
+        lab.get("LAB_DC_IP"),
     ])
     .args(extra)
     .arg("--out")
@@ -216,6 +225,20 @@ fn active_directory_against_samba() {
             && !s.stdout.contains(&password)
             && !s.stderr.contains(&password)
     );
+
+    // Without --dc, the DC comes from the lab DNS's _ldap._tcp.dc._msdcs SRV record.
+    let s = scan_dc(&lab, &[], Some(&password), false);
+    let dse = s.observation("ldap.root_dse");
+    assert_eq!(dse["fields"]["dc_found_by"], "DNS SRV", "{dse}");
+    assert!(
+        dse["fields"]["answered_by"]
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case(lab.get("LAB_DC_FQDN")),
+        "{dse}"
+    );
+    assert_eq!(s.finding("ad-forest-functional-level")["status"], "fail");
+    assert_eq!(s.observation("ldap.directory")["status"], "observed");
 
     // StartTLS on 389 binds too.
     let s = scan(&lab, &["--ldap-security", "starttls"], Some(&password));

@@ -253,6 +253,8 @@ fn configmgr_discovered_in_samba_ad() {
         .args(["--target", &format!("{cm03}={host_ip}")])
         .args(["--bind-user", lab.get("LAB_ADMIN_USER")])
         .args(["--ca-cert", lab.get("LAB_CA_CERT")])
+        // The DNS probes ask the lab DC, never the machine's resolver.
+        .args(["--dns-server", dc_ip])
         .arg("--out")
         .arg(out.path())
         .env(PASSWORD_ENV, &password)

@@ -4,8 +4,10 @@
 //! [`Probe`] in a module of its own, and list it in [`registry`].
 
 mod configmgr;
+mod dns;
 mod ldap;
 pub mod names;
+pub mod resolver;
 mod tcp;
 pub mod tls;
 
@@ -64,9 +66,10 @@ pub static SPECS: &[ProbeSpec] = &[
             "configuration_naming_context",
             "schema_naming_context",
             "answered_by",
+            "dc_found_by",
             "transport",
         ],
-        needs: "give --dc HOST (with --domain NAME to name the domain)",
+        needs: "give --dc HOST or --domain NAME",
         check_params: no_params,
         applies: always,
     },
@@ -106,14 +109,20 @@ pub static SPECS: &[ProbeSpec] = &[
     },
     ProbeSpec {
         name: "dns.srv",
-        summary: "Active Directory SRV records of a domain and whether their targets resolve",
+        summary:
+            "Active Directory SRV records of a domain: targets, whether they resolve and answer",
         fields: &[
             "name",
             "domain",
             "purpose",
+            "forest_root",
+            "outcome",
+            "detail",
             "targets",
             "unresolved_targets",
-            "outcome",
+            "stale_targets",
+            "expected_dcs",
+            "missing_dcs",
         ],
         needs: "give --domain NAME",
         check_params: no_params,
@@ -121,9 +130,49 @@ pub static SPECS: &[ProbeSpec] = &[
     },
     ProbeSpec {
         name: "dns.cname",
-        summary: "CNAME records Intune needs per UPN suffix",
-        fields: &["name", "suffix", "purpose", "target", "outcome"],
+        summary: "CNAME records Intune needs per UPN suffix, aliases in the suffix's zone followed",
+        fields: &[
+            "name",
+            "suffix",
+            "purpose",
+            "outcome",
+            "target",
+            "chain",
+            "record_to_create",
+            "detail",
+        ],
         needs: "give --domain NAME or --upn-suffix NAME",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "dns.m365",
+        summary: "Microsoft 365 records of a domain: MS=ms verification TXT, MX, autodiscover, SPF",
+        fields: &[
+            "suffix",
+            "txt_outcome",
+            "ms_verification",
+            "mx_hosts",
+            "autodiscover_target",
+            "autodiscover_outcome",
+            "spf_records",
+            "spf_count",
+        ],
+        needs: "give --domain NAME or --upn-suffix NAME",
+        check_params: no_params,
+        applies: always,
+    },
+    ProbeSpec {
+        name: "dns.adfs_name",
+        summary: "Record type of an AD FS service name (A, AAAA or CNAME)",
+        fields: &[
+            "name",
+            "outcome",
+            "record_type",
+            "cname_target",
+            "addresses",
+        ],
+        needs: "give --adfs NAME",
         check_params: no_params,
         applies: always,
     },
@@ -250,6 +299,9 @@ pub enum ProbeError {
     NeedsBind(String),
     #[error("{0}")]
     Failed(String),
+    /// The subject does not need the check (e.g. a non-routable UPN suffix); not an error.
+    #[error("{0}")]
+    NotApplicable(String),
 }
 
 impl ProbeError {
@@ -259,6 +311,7 @@ impl ProbeError {
             ProbeError::Timeout(_) => "timeout",
             ProbeError::NeedsBind(_) => "needs_bind",
             ProbeError::Failed(_) => "failed",
+            ProbeError::NotApplicable(_) => "not_applicable",
         }
     }
 }
@@ -296,6 +349,10 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),
+        Arc::new(dns::DnsSrv::default()),
+        Arc::new(dns::DnsCname::default()),
+        Arc::new(dns::DnsM365::default()),
+        Arc::new(dns::DnsAdfsName::default()),
     ]
 }
 

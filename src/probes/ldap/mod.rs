@@ -79,8 +79,13 @@ fn fields(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
-fn dcs_of(req: &Request) -> Result<Vec<String>, ProbeError> {
-    let dcs: Vec<String> = req
+/// The DCs to ask: those given with `--dc`, else those the domain's locator SRV record names
+/// (through `--dns-server` or the system resolver).
+async fn dcs_for(
+    req: &Request,
+    ctx: &ProbeContext,
+) -> Result<(Vec<String>, &'static str), ProbeError> {
+    let given: Vec<String> = req
         .fields
         .get("dcs")
         .and_then(Value::as_array)
@@ -91,13 +96,34 @@ fn dcs_of(req: &Request) -> Result<Vec<String>, ProbeError> {
                 .collect()
         })
         .unwrap_or_default();
-    if dcs.is_empty() {
+    if !given.is_empty() {
+        return Ok((given, "--dc"));
+    }
+    let Some(domain) = req.fields.get("domain").and_then(Value::as_str) else {
         return Err(ProbeError::Failed(format!(
-            "no domain controller to ask for {}: give --dc HOST",
+            "no domain controller to ask for {}: give --dc HOST or --domain NAME",
             req.subject
         )));
+    };
+    let name = format!("_ldap._tcp.dc._msdcs.{domain}");
+    let dns = super::resolver::Dns::new(&ctx.config, ctx.timeout).map_err(ProbeError::Failed)?;
+    let outcome = dns
+        .query(&name, hickory_resolver::proto::rr::RecordType::SRV)
+        .await
+        .map_err(|e| {
+            ProbeError::Failed(format!("cannot discover DCs of {domain} ({name} SRV): {e}"))
+        })?;
+    let found: Vec<String> = super::resolver::srv_targets(&outcome)
+        .into_iter()
+        .map(|(h, _)| h)
+        .collect();
+    if found.is_empty() {
+        return Err(ProbeError::Failed(format!(
+            "no domain controller found for {domain}: {name} has no SRV target ({}); give --dc HOST",
+            outcome.as_str()
+        )));
     }
-    Ok(dcs)
+    Ok((found, "DNS SRV"))
 }
 
 pub fn first(entry: &ldap3::SearchEntry, attr: &str) -> Option<String> {
@@ -172,7 +198,8 @@ impl Probe for RootDse {
     ) -> Result<Map<String, Value>, ProbeError> {
         let tls = super::tls::client_config(&ctx.config).map_err(ProbeError::Failed)?;
         let mut errors = Vec::new();
-        for dc in dcs_of(req)? {
+        let (dcs, found_by) = dcs_for(req, ctx).await?;
+        for dc in dcs {
             for transport in [Transport::Plain, Transport::Ldaps] {
                 let read = async {
                     let mut ldap =
@@ -185,6 +212,7 @@ impl Probe for RootDse {
                     Ok(entry) => {
                         let mut out = root_dse_fields(&entry);
                         out.insert("answered_by".into(), json!(dc));
+                        out.insert("dc_found_by".into(), json!(found_by));
                         out.insert("transport".into(), json!(transport.to_string()));
                         return Ok(out);
                     }
@@ -247,7 +275,7 @@ pub async fn connect_bound(
     };
     let tls = super::tls::client_config(&ctx.config).map_err(ProbeError::Failed)?;
     let mut errors = Vec::new();
-    for dc in dcs_of(req)? {
+    for dc in dcs_for(req, ctx).await?.0 {
         for &transport in transports {
             let mut ldap = match ReadOnlyLdap::connect(&dc, transport, ctx, Some(tls.clone())).await
             {

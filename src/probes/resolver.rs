@@ -1,0 +1,306 @@
+//! The DNS resolver the probes share: `--dns-server ADDR[:PORT]` (repeatable) or the system
+//! resolver, the scan's timeout per attempt, and a retry only when a query timed out.
+//!
+//! Every answer is classified so reports can tell "the record is missing" (NXDOMAIN, NODATA)
+//! from "the server could not say" (SERVFAIL, REFUSED, timeout): only the first is a failure of
+//! the environment, the second is a finding that could not be assessed.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError, NoRecords};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use hickory_resolver::{Resolver, TokioResolver};
+
+use crate::config::ScanConfig;
+
+/// Queries sent per name and type when the server does not answer (the first try included).
+pub const ATTEMPTS: u32 = 2;
+
+/// Parses a `--dns-server` value: `10.0.0.53`, `10.0.0.53:5353`, `[fd00::53]:53` or `fd00::53`.
+pub fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        if addr.port() == 0 {
+            return Err(format!("\"{s}\": port 0 is not a DNS server port"));
+        }
+        return Ok(addr);
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    Err(format!(
+        "\"{s}\" is not ADDR or ADDR:PORT (an IP address, e.g. 10.0.0.53 or 10.0.0.53:5353)"
+    ))
+}
+
+pub use super::names::normalise as normalize;
+
+/// How the server answered a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Records of the asked type (CNAMEs on the way included).
+    Answer(Vec<Record>),
+    /// The name does not exist.
+    NxDomain,
+    /// The name exists, but has no record of this type.
+    NoData,
+}
+
+impl Outcome {
+    /// `answer`, `nxdomain` or `nodata`, as stored in observations.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Answer(_) => "answer",
+            Outcome::NxDomain => "nxdomain",
+            Outcome::NoData => "nodata",
+        }
+    }
+
+    pub fn records(&self) -> &[Record] {
+        match self {
+            Outcome::Answer(r) => r,
+            _ => &[],
+        }
+    }
+}
+
+/// Why a query gave no usable answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Timeout,
+    ServFail,
+    Refused,
+    Other,
+}
+
+/// A query the server could not answer; becomes an `error` finding, never a `fail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsFailure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl fmt::Display for DnsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A resolver with the scan's servers and timeout.
+pub struct Dns {
+    resolver: TokioResolver,
+    /// "10.0.0.53:53" or "the system resolver", for reasons in reports.
+    servers: String,
+    timeout: Duration,
+}
+
+/// The (host, port) targets of an SRV answer, normalised; a "." target (service deliberately
+/// not offered) is left out.
+pub fn srv_targets(outcome: &Outcome) -> std::collections::BTreeSet<(String, u16)> {
+    outcome
+        .records()
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::SRV(srv) => Some((normalize(&srv.target.to_ascii()), srv.port)),
+            _ => None,
+        })
+        .filter(|(host, _)| !host.is_empty())
+        .collect()
+}
+
+impl Dns {
+    /// Builds the resolver: the configured servers, else /etc/resolv.conf.
+    pub fn new(config: &ScanConfig, timeout: Duration) -> Result<Dns, String> {
+        let provider = TokioRuntimeProvider::default();
+        let (mut builder, servers) = if config.dns_servers.is_empty() {
+            let builder = Resolver::builder(provider)
+                .map_err(|e| format!("cannot read the system resolver configuration: {e}"))?;
+            (builder, "the system resolver".to_string())
+        } else {
+            let mut names = Vec::new();
+            let mut servers = Vec::new();
+            for s in &config.dns_servers {
+                let addr = parse_dns_server(s).map_err(|e| format!("--dns-server: {e}"))?;
+                let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
+                for c in &mut ns.connections {
+                    c.port = addr.port();
+                }
+                servers.push(ns);
+                names.push(addr.to_string());
+            }
+            let builder =
+                Resolver::builder_with_config(ResolverConfig::from_name_servers(servers), provider);
+            (builder, names.join(", "))
+        };
+        let opts: &mut ResolverOpts = builder.options_mut();
+        opts.timeout = timeout;
+        // Retries are ours, and only on timeout (hickory would also retry SERVFAIL and REFUSED).
+        opts.attempts = 0;
+        // Health of DNS itself is checked: /etc/hosts must not hide a missing record.
+        opts.use_hosts_file = ResolveHosts::Never;
+        opts.ndots = 0;
+        let resolver = builder
+            .build()
+            .map_err(|e| format!("cannot build the DNS resolver: {e}"))?;
+        Ok(Dns {
+            resolver,
+            servers,
+            timeout,
+        })
+    }
+
+    /// The servers asked, as shown in reasons.
+    pub fn servers(&self) -> &str {
+        &self.servers
+    }
+
+    /// One query for `name`/`rtype`, retried only when no answer came in time.
+    pub async fn query(&self, name: &str, rtype: RecordType) -> Result<Outcome, DnsFailure> {
+        let fqdn = format!("{}.", normalize(name));
+        let parsed = Name::from_ascii(&fqdn).map_err(|e| DnsFailure {
+            kind: FailureKind::Other,
+            message: format!("\"{name}\" is not a valid DNS name: {e}"),
+        })?;
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            // The resolver enforces the timeout; this one only guards against a stuck future.
+            let result = tokio::time::timeout(
+                self.timeout + Duration::from_millis(100),
+                self.resolver.lookup(parsed.clone(), rtype),
+            )
+            .await
+            .unwrap_or(Err(NetError::Timeout));
+            match classify(result) {
+                Err(f) if f == FailureKind::Timeout => last = Some(f),
+                Err(kind) => return Err(self.failure(kind, name, rtype, None)),
+                Ok(outcome) => return Ok(outcome),
+            }
+        }
+        Err(self.failure(
+            last.unwrap_or(FailureKind::Timeout),
+            name,
+            rtype,
+            Some(ATTEMPTS),
+        ))
+    }
+
+    fn failure(
+        &self,
+        kind: FailureKind,
+        name: &str,
+        rtype: RecordType,
+        tries: Option<u32>,
+    ) -> DnsFailure {
+        let name = normalize(name);
+        let message = match kind {
+            FailureKind::Timeout => format!(
+                "timeout: no answer from {} within {} for {name} {rtype} (tried {} times)",
+                self.servers,
+                humantime::format_duration(self.timeout),
+                tries.unwrap_or(1)
+            ),
+            FailureKind::ServFail => {
+                format!("SERVFAIL from {} for {name} {rtype}", self.servers)
+            }
+            FailureKind::Refused => format!("REFUSED by {} for {name} {rtype}", self.servers),
+            FailureKind::Other => format!("query {name} {rtype} failed at {}", self.servers),
+        };
+        DnsFailure { kind, message }
+    }
+
+    /// A and AAAA of a host, both asked at once. `Ok(outcome)` is `answer` with the addresses
+    /// when either type has one, else `nxdomain` or `nodata`.
+    pub async fn addresses(&self, host: &str) -> Result<(Outcome, Vec<IpAddr>), DnsFailure> {
+        let (a, aaaa) = tokio::join!(
+            self.query(host, RecordType::A),
+            self.query(host, RecordType::AAAA)
+        );
+        let (a, aaaa) = (a?, aaaa?);
+        let ips: Vec<IpAddr> = a
+            .records()
+            .iter()
+            .chain(aaaa.records())
+            .filter_map(|r| match &r.data {
+                RData::A(a) => Some(IpAddr::V4(a.0)),
+                RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+                _ => None,
+            })
+            .collect();
+        let outcome = if !ips.is_empty() {
+            Outcome::Answer(Vec::new())
+        } else if a == Outcome::NxDomain || aaaa == Outcome::NxDomain {
+            Outcome::NxDomain
+        } else {
+            Outcome::NoData
+        };
+        Ok((outcome, ips))
+    }
+}
+
+/// Maps the resolver's result onto the outcomes reports distinguish.
+fn classify(
+    result: Result<hickory_resolver::lookup::Lookup, NetError>,
+) -> Result<Outcome, FailureKind> {
+    match result {
+        Ok(lookup) if lookup.answers().is_empty() => Ok(Outcome::NoData),
+        Ok(lookup) => Ok(Outcome::Answer(lookup.answers().to_vec())),
+        Err(NetError::Dns(DnsError::NoRecordsFound(NoRecords { response_code, .. }))) => {
+            match response_code {
+                ResponseCode::NXDomain => Ok(Outcome::NxDomain),
+                ResponseCode::NoError => Ok(Outcome::NoData),
+                ResponseCode::ServFail => Err(FailureKind::ServFail),
+                ResponseCode::Refused => Err(FailureKind::Refused),
+                _ => Err(FailureKind::Other),
+            }
+        }
+        Err(NetError::Dns(DnsError::ResponseCode(code))) => Err(match code {
+            ResponseCode::ServFail => FailureKind::ServFail,
+            ResponseCode::Refused => FailureKind::Refused,
+            ResponseCode::NXDomain => return Ok(Outcome::NxDomain),
+            _ => FailureKind::Other,
+        }),
+        Err(NetError::Timeout) => Err(FailureKind::Timeout),
+        Err(_) => Err(FailureKind::Other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_server_values() {
+        assert_eq!(
+            parse_dns_server("10.0.0.53").unwrap(),
+            "10.0.0.53:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_dns_server("127.0.0.1:5353").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
+        assert_eq!(
+            parse_dns_server("[fd00::53]:54").unwrap(),
+            "[fd00::53]:54".parse().unwrap()
+        );
+        assert_eq!(
+            parse_dns_server("fd00::53").unwrap(),
+            "[fd00::53]:53".parse().unwrap()
+        );
+        assert!(parse_dns_server("dns.corp.example").is_err());
+        assert!(parse_dns_server("10.0.0.53:0").is_err());
+        assert!(parse_dns_server("10.0.0.53:99999").is_err());
+    }
+
+    #[test]
+    fn names_are_compared_lowercase_without_trailing_dot() {
+        assert_eq!(
+            normalize("EnterpriseEnrollment.Contoso.TEST."),
+            "enterpriseenrollment.contoso.test"
+        );
+    }
+}
