@@ -2,6 +2,7 @@
 //! no traffic at all. `before.json` is a forest that has not been remediated yet; `after.json`
 //! the same forest after a round of fixes (most resolved, one still open, one regression, a new
 //! domain controller), so the demo shows the whole re-run workflow at once.
+//! `fixtures/demo/after.py` derives after.json from before.json.
 
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
