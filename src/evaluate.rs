@@ -96,6 +96,19 @@ pub struct Finding {
     /// Checks whose fix comes first; the report orders its checklist by them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// How this finding moved since the baseline (`--baseline`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<crate::baseline::Change>,
+    /// The accepted-risk entry (`--exceptions`) that matched; the status stays the real one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<crate::exceptions::Applied>,
+}
+
+impl Finding {
+    /// Covered by an exception that is in force (an expired one no longer counts).
+    pub fn is_excepted(&self) -> bool {
+        self.exception.as_ref().is_some_and(|e| !e.expired)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -111,7 +124,12 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn of(findings: &[Finding]) -> Verdict {
-        let blockers = || findings.iter().filter(|f| f.severity == Severity::Blocker);
+        // An accepted risk does not block readiness; it stays visible in the report.
+        let blockers = || {
+            findings
+                .iter()
+                .filter(|f| f.severity == Severity::Blocker && !f.is_excepted())
+        };
         if blockers().any(|f| f.status == Status::Fail) {
             Verdict::NotReady
         } else if blockers().any(|f| f.status == Status::Error) {
@@ -274,6 +292,8 @@ fn finding(
         source: check.source.clone(),
         community: check.community,
         depends_on: check.depends_on.clone(),
+        change: None,
+        exception: None,
     }
 }
 

@@ -15,10 +15,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod baseline;
 pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod evaluate;
+pub mod exceptions;
+pub mod merge;
 pub mod observation;
 pub mod probes;
 pub mod render;
@@ -68,6 +71,7 @@ pub async fn scan_with_secrets(
             collected_at: report::rfc3339(started),
             host,
             config,
+            vantages: Vec::new(),
         },
         observations,
     }

@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use time::{Date, OffsetDateTime};
 
+use readyscan::baseline::{self, ChangeState};
 use readyscan::catalog::{Catalog, Check};
 use readyscan::config::{self, ConfigFile, ScanConfig};
 use readyscan::evaluate::{Status, Verdict};
@@ -24,7 +25,14 @@ const EXIT_CODES: &str = "Exit codes:
   1  not ready: a blocker failed
   2  bad input: a flag, the config file, a check file or an input file is wrong
      (or the report could not be written)
-  3  incomplete: no blocker failed, but some could not be assessed";
+  3  incomplete: no blocker failed, but some could not be assessed
+With --fail-on-regression, a finding that passed in the baseline and is open now exits 1.
+Excepted blockers (--exceptions, not expired) do not count against the verdict.";
+
+const DIFF_EXIT_CODES: &str = "Exit codes:
+  0  compared (regressions are listed, not fatal)
+  1  --fail-on-regression and at least one finding regressed
+  2  bad input: a file cannot be read or is not a readyscan report.json";
 
 /// What the process tells its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +82,12 @@ enum Command {
     /// Judge saved observations (an observation set or a report.json) again, without the network.
     #[command(after_help = EXIT_CODES)]
     Evaluate(EvaluateArgs),
+    /// Compare two saved report.json files: resolved, regressed, still open, new, unchanged.
+    #[command(after_help = DIFF_EXIT_CODES)]
+    Diff(DiffArgs),
+    /// Combine reports from several scanning hosts into one (network results keep their vantage).
+    #[command(after_help = EXIT_CODES)]
+    Merge(MergeArgs),
     /// List, show and validate checks.
     #[command(subcommand)]
     Checks(ChecksCommand),
@@ -86,7 +100,7 @@ struct OutputArgs {
     /// Directory for the reports (created if missing).
     #[arg(long, short, value_name = "DIR", default_value = "readyscan-report")]
     out: PathBuf,
-    /// Formats to write, comma-separated: html, json, md.
+    /// Formats to write, comma-separated: html, json, md, csv (checklist.csv), junit (junit.xml).
     #[arg(
         long,
         value_name = "LIST",
@@ -100,13 +114,33 @@ struct OutputArgs {
     /// Onboarding scopes to judge (repeatable or comma-separated): core, intune, configmgr, federation.
     #[arg(long = "scope", value_name = "SCOPE")]
     scopes: Vec<String>,
+    #[command(flatten)]
+    rerun: RerunArgs,
+}
+
+#[derive(Args)]
+struct RerunArgs {
+    /// A report.json from an earlier run: every finding gets a change state against it.
+    #[arg(long, value_name = "REPORT")]
+    baseline: Option<PathBuf>,
+    /// Accepted risks (TOML [[exception]] entries: check, subject glob, justification, approver,
+    /// expires with a time zone); matched findings keep their status, excepted blockers stop blocking.
+    #[arg(long, value_name = "FILE")]
+    exceptions: Option<PathBuf>,
+    /// Exit 1 when a finding that passed in the baseline is open now.
+    #[arg(long)]
+    fail_on_regression: bool,
 }
 
 #[derive(Args)]
 struct ScanArgs {
-    /// Scan the built-in demo environment (no network traffic at all).
+    /// Scan the built-in demo environment (no network traffic at all): the remediated state,
+    /// compared with the shipped "before" state as baseline.
     #[arg(long, conflicts_with_all = ["config", "dcs", "domains", "targets", "mps", "bind_user"])]
     demo: bool,
+    /// The built-in demo's "before" state alone, without a baseline.
+    #[arg(long, conflicts_with_all = ["demo", "config", "dcs", "domains", "targets", "mps", "bind_user", "baseline"])]
+    demo_before: bool,
     /// Scan settings as TOML; flags add to or override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -179,6 +213,39 @@ struct EvaluateArgs {
     output: OutputArgs,
 }
 
+#[derive(Args)]
+struct DiffArgs {
+    /// The earlier report.json.
+    old: PathBuf,
+    /// The later report.json.
+    new: PathBuf,
+    /// Output on standard output: text, md or json.
+    #[arg(long, value_enum, default_value = "text")]
+    format: DiffFormat,
+    /// Exit 1 when a finding that passed in OLD is open in NEW.
+    #[arg(long)]
+    fail_on_regression: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DiffFormat {
+    Text,
+    Md,
+    Json,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// report.json files (or observation sets) from scans on different hosts.
+    #[arg(required = true, num_args = 2.., value_name = "REPORT")]
+    inputs: Vec<PathBuf>,
+    /// Judge dated requirements as of this day, YYYY-MM-DD; default: the latest scan date.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
 #[derive(Subcommand)]
 enum ChecksCommand {
     /// List the checks as a table (or JSON).
@@ -231,6 +298,8 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Scan(args) => scan(args, cli.quiet),
         Command::Evaluate(args) => evaluate(args, cli.quiet),
+        Command::Diff(args) => diff(args),
+        Command::Merge(args) => merge(args, cli.quiet),
         Command::Checks(cmd) => checks(cmd),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&report::json_schema())?);
@@ -264,8 +333,22 @@ fn scan(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
     check_formats(&args.output.format)?;
     let catalog = load_catalog(args.output.checks.as_deref())?;
     let today = OffsetDateTime::now_utc().date();
-    let mut set = if args.demo {
+    // Every input is checked before the network is touched: a typo must not cost a scan.
+    let scopes = if args.output.scopes.is_empty() {
+        None
+    } else {
+        Some(scopes_flag(&args.output.scopes)?)
+    };
+    let demo_baseline = if args.demo && args.output.rerun.baseline.is_none() {
+        Some(readyscan::demo::baseline(&catalog, today)?)
+    } else {
+        None
+    };
+    let rerun = Rerun::load(&args.output.rerun, &catalog, demo_baseline)?;
+    let mut set = if args.demo_before {
         readyscan::demo::before().context("the built-in demo fixture")?
+    } else if args.demo {
+        readyscan::demo::after().context("the built-in demo fixture")?
     } else {
         let config = scan_config(args)?;
         let secrets = secrets(args)?;
@@ -275,10 +358,10 @@ fn scan(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
             config, secrets, &catalog, progress,
         ))
     };
-    if !args.output.scopes.is_empty() {
-        set.scan.config.scopes = scopes_flag(&args.output.scopes)?;
+    if let Some(scopes) = scopes {
+        set.scan.config.scopes = scopes;
     }
-    finish(set, &catalog, today, &args.output, quiet)
+    finish(set, &catalog, today, &args.output, rerun, quiet)
 }
 
 fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
@@ -381,7 +464,79 @@ fn evaluate(args: &EvaluateArgs, quiet: bool) -> anyhow::Result<Exit> {
         }
     };
     set.scan.mode = "evaluate".into();
-    finish(set, &catalog, today, &args.output, quiet)
+    let rerun = Rerun::load(&args.output.rerun, &catalog, None)?;
+    finish(set, &catalog, today, &args.output, rerun, quiet)
+}
+
+fn diff(args: &DiffArgs) -> anyhow::Result<Exit> {
+    let old = baseline::read(&args.old)?;
+    let new = baseline::read(&args.new)?;
+    let diff = baseline::Diff::of(&old, &new);
+    match args.format {
+        DiffFormat::Text => print!("{}", diff.to_text()),
+        DiffFormat::Md => print!("{}", diff.to_markdown()),
+        DiffFormat::Json => println!("{}", serde_json::to_string_pretty(&diff)?),
+    }
+    if args.fail_on_regression && diff.count(ChangeState::Regressed) > 0 {
+        return Ok(Exit::NotReady);
+    }
+    Ok(Exit::Ready)
+}
+
+fn merge(args: &MergeArgs, quiet: bool) -> anyhow::Result<Exit> {
+    check_formats(&args.output.format)?;
+    let catalog = load_catalog(args.output.checks.as_deref())?;
+    let mut inputs = Vec::new();
+    for path in &args.inputs {
+        inputs.push((path.display().to_string(), report::read_observations(path)?));
+    }
+    let mut set = readyscan::merge::merge(inputs);
+    if !args.output.scopes.is_empty() {
+        set.scan.config.scopes = scopes_flag(&args.output.scopes)?;
+    }
+    let today = match &args.as_of {
+        Some(d) => parse_date(d).map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
+        None => {
+            parse_date(&set.scan.collected_at).unwrap_or_else(|_| OffsetDateTime::now_utc().date())
+        }
+    };
+    let rerun = Rerun::load(&args.output.rerun, &catalog, None)?;
+    finish(set, &catalog, today, &args.output, rerun, quiet)
+}
+
+/// The baseline and exceptions a run is judged with, loaded before anything is written.
+struct Rerun {
+    baseline: Option<baseline::Snapshot>,
+    exceptions: Option<readyscan::exceptions::Exceptions>,
+    fail_on_regression: bool,
+}
+
+impl Rerun {
+    fn load(
+        args: &RerunArgs,
+        catalog: &Catalog,
+        default_baseline: Option<baseline::Snapshot>,
+    ) -> anyhow::Result<Rerun> {
+        let baseline = match &args.baseline {
+            Some(p) => Some(baseline::read(p).map_err(|e| anyhow::anyhow!("--baseline: {e}"))?),
+            None => default_baseline,
+        };
+        if args.fail_on_regression && baseline.is_none() {
+            bail!("--fail-on-regression: needs --baseline REPORT to compare with");
+        }
+        let exceptions = match &args.exceptions {
+            Some(p) => Some(
+                readyscan::exceptions::Exceptions::load(p, catalog)
+                    .map_err(|e| anyhow::anyhow!("--exceptions: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(Rerun {
+            baseline,
+            exceptions,
+            fail_on_regression: args.fail_on_regression,
+        })
+    }
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
@@ -398,9 +553,17 @@ fn finish(
     catalog: &Catalog,
     today: Date,
     out: &OutputArgs,
+    rerun: Rerun,
     quiet: bool,
 ) -> anyhow::Result<Exit> {
-    let report = Report::build(set, catalog, today, OffsetDateTime::now_utc());
+    let now = OffsetDateTime::now_utc();
+    let mut report = Report::build(set, catalog, today, now);
+    if let Some(ex) = &rerun.exceptions {
+        report.apply_exceptions(ex, now);
+    }
+    if let Some(b) = &rerun.baseline {
+        report.compare_with(b, catalog);
+    }
     let written = render::write_all(&report, &out.out, &out.format)?;
     if !quiet {
         let s = &report.summary;
@@ -417,9 +580,59 @@ fn finish(
             s.count(Status::Pass),
             report.findings.len(),
         );
+        if let Some(b) = &report.baseline {
+            let counts: Vec<String> = ChangeState::ALL
+                .iter()
+                .map(|s| {
+                    let n = b.counts.get(s).copied().unwrap_or(0);
+                    format!("{n} {}", s.label().to_lowercase())
+                })
+                .collect();
+            println!(
+                "Progress since {}: {}; {} no longer reported",
+                b.run.collected_at,
+                counts.join(", "),
+                b.dropped.len()
+            );
+        }
+        if let Some(x) = &report.exceptions {
+            let blockers = report
+                .findings
+                .iter()
+                .filter(|f| f.is_excepted() && f.severity == readyscan::catalog::Severity::Blocker)
+                .count();
+            println!(
+                "Exceptions: {} findings excepted ({blockers} blockers, not counted in the verdict), {} entries expired, {} matched nothing",
+                x.applied,
+                x.expired.len(),
+                x.unmatched.len()
+            );
+        }
+        for c in &report.conflicts {
+            let sides: Vec<String> = c
+                .sides
+                .iter()
+                .map(|s| format!("{} from {}", s.status, s.vantage))
+                .collect();
+            println!(
+                "Conflict: {} on {}: {}",
+                c.check_id,
+                c.subject,
+                sides.join(", ")
+            );
+        }
         for path in written {
             println!("  wrote {}", path.display());
         }
+    }
+    let regressed = report
+        .baseline
+        .as_ref()
+        .and_then(|b| b.counts.get(&ChangeState::Regressed))
+        .copied()
+        .unwrap_or(0);
+    if rerun.fail_on_regression && regressed > 0 {
+        return Ok(Exit::NotReady);
     }
     Ok(report.verdict.into())
 }

@@ -75,6 +75,20 @@ pub struct ScanInfo {
     /// The scanning host's name.
     pub host: String,
     pub config: ScanConfig,
+    /// In a merged report (`readyscan merge`): the scans combined, one per vantage point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vantages: Vec<Vantage>,
+}
+
+/// One scan that went into a merged report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Vantage {
+    /// The name its network results carry (`subject @ name`): the host, made unique.
+    pub name: String,
+    pub host: String,
+    pub collected_at: String,
+    /// The input file as named on the command line.
+    pub file: String,
 }
 
 /// A saved set of observations: a fixture, or the part of report.json that `evaluate` reads.

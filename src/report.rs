@@ -29,6 +29,15 @@ pub struct Report {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub observations: Vec<Observation>,
+    /// The earlier run this one was compared with (`--baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::BaselineInfo>,
+    /// The accepted risks applied (`--exceptions`): which expired, which matched nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exceptions: Option<crate::exceptions::ExceptionsSummary>,
+    /// In a merged report: checks whose result differs between vantage points.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<crate::merge::Conflict>,
 }
 
 impl Report {
@@ -41,6 +50,7 @@ impl Report {
     ) -> Report {
         let findings = evaluate(catalog, &set.observations, &set.scan.config.scopes, today);
         let verdict = Verdict::of(&findings);
+        let conflicts = crate::merge::conflicts(&findings, &set.scan);
         Report {
             schema_version: SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -51,9 +61,32 @@ impl Report {
             verdict,
             ready: verdict == Verdict::Ready,
             summary: Summary::of(&findings),
+            conflicts,
             findings,
             observations: set.observations,
+            baseline: None,
+            exceptions: None,
         }
+    }
+
+    /// Marks accepted risks; excepted blockers stop counting against the verdict.
+    pub fn apply_exceptions(
+        &mut self,
+        exceptions: &crate::exceptions::Exceptions,
+        now: OffsetDateTime,
+    ) {
+        self.exceptions = Some(exceptions.apply(&mut self.findings, now));
+        self.verdict = Verdict::of(&self.findings);
+        self.ready = self.verdict == Verdict::Ready;
+    }
+
+    /// Gives every finding its change state against an earlier report.
+    pub fn compare_with(&mut self, baseline: &crate::baseline::Snapshot, catalog: &Catalog) {
+        self.baseline = Some(crate::baseline::apply(
+            &mut self.findings,
+            baseline,
+            catalog,
+        ));
     }
 }
 

@@ -15,10 +15,10 @@ fn read_json(path: &Path) -> Value {
 }
 
 #[test]
-fn demo_is_not_ready_and_writes_three_reports() {
+fn demo_before_is_not_ready_and_writes_three_reports() {
     let out = tempfile::tempdir().unwrap();
     readyscan()
-        .args(["scan", "--demo", "--out"])
+        .args(["scan", "--demo-before", "--out"])
         .arg(out.path())
         .assert()
         .code(1)
@@ -38,6 +38,73 @@ fn demo_is_not_ready_and_writes_three_reports() {
         .unwrap();
     assert_eq!(forest["status"], "fail");
     assert_eq!(forest["observed"], "2 (Windows Server 2003)");
+    // The before state alone: no comparison.
+    assert!(report.get("baseline").is_none());
+    assert!(forest.get("change").is_none());
+}
+
+#[test]
+fn demo_shows_the_rerun_against_the_before_state() {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .args(["scan", "--demo", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("Not ready").and(predicate::str::contains(
+                "Progress since 2026-11-02T09:15:00Z",
+            )),
+        );
+    let report = read_json(&out.path().join("report.json"));
+    assert_eq!(report["verdict"], "not_ready");
+    assert_eq!(report["baseline"]["collected_at"], "2026-11-02T09:15:00Z");
+    assert_eq!(report["baseline"]["id"].as_str().unwrap().len(), 64);
+    let findings = report["findings"].as_array().unwrap();
+    let find = |id: &str, subject: &str| {
+        findings
+            .iter()
+            .find(|f| f["check_id"] == id && f["subject"] == subject)
+            .unwrap_or_else(|| panic!("{id} {subject}"))
+    };
+    let forest = find("ad-forest-functional-level", "corp.contoso.test");
+    assert_eq!(forest["status"], "pass");
+    assert_eq!(forest["observed"], "7 (Windows Server 2016)");
+    assert_eq!(forest["change"]["state"], "resolved");
+    assert_eq!(forest["change"]["was"], "fail");
+    let smb = find("net-dc-ports", "dc1.corp.contoso.test:445");
+    assert_eq!(smb["change"]["state"], "regressed");
+    assert_eq!(smb["status"], "fail");
+    let hostile = find(
+        "dns-intune-enrollment-cname",
+        "enterpriseenrollment.fabrikam.test",
+    );
+    assert_eq!(hostile["change"]["state"], "still_open");
+    assert_eq!(
+        find("net-dc-ports", "dc2.corp.contoso.test:389")["change"]["state"],
+        "new"
+    );
+    assert_eq!(
+        find("dns-dc-srv", "_ldap._tcp.dc._msdcs.corp.contoso.test")["change"]["state"],
+        "unchanged"
+    );
+    // Every state shows in the demo, and the counts add up to the findings.
+    let counts = report["baseline"]["counts"].as_object().unwrap();
+    for state in ["resolved", "regressed", "still_open", "new", "unchanged"] {
+        assert!(
+            counts[state].as_u64().unwrap() > 0,
+            "{state} missing from the demo"
+        );
+    }
+    let total: u64 = counts.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(total as usize, findings.len());
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    let progress = html.find("Progress since 2026-11-02T09:15:00Z").unwrap();
+    assert!(progress < html.find("id=\"checklist-h\"").unwrap());
+    assert!(html.contains("<span class=\"change\">Regressed (was Pass)</span>"));
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("## Progress since 2026-11-02T09:15:00Z"));
+    assert!(md.contains("[Regressed (was Pass)]"));
 }
 
 #[test]
@@ -45,7 +112,7 @@ fn evaluate_round_trip_gives_the_same_findings() {
     let first = tempfile::tempdir().unwrap();
     let second = tempfile::tempdir().unwrap();
     readyscan()
-        .args(["scan", "--demo", "--out"])
+        .args(["scan", "--demo-before", "--out"])
         .arg(first.path())
         .assert()
         .code(1);

@@ -10,6 +10,8 @@ use super::{Format, RenderError, View};
 const TEMPLATE: &str = include_str!("../../templates/report.html.hbs");
 const STYLE: &str = include_str!("../../templates/report.css");
 const SCRIPT: &str = include_str!("../../templates/report.js");
+const RERUN: &str = include_str!("../../templates/rerun.html.hbs");
+const BADGES: &str = include_str!("../../templates/badges.html.hbs");
 
 pub struct Html;
 
@@ -45,6 +47,7 @@ impl Format for Html {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         register_helpers(&mut hb);
+        super::register_partials(&mut hb, &[("rerun", RERUN), ("badges", BADGES)])?;
         let mut ctx = view.context();
         if let Some(obj) = ctx.as_object_mut() {
             // Our own static assets, not environment data: the template inserts them raw.

@@ -5,6 +5,8 @@ use handlebars::Handlebars;
 use super::{Format, RenderError, View};
 
 const TEMPLATE: &str = include_str!("../../templates/report.md.hbs");
+const RERUN: &str = include_str!("../../templates/rerun.md.hbs");
+const BADGES: &str = include_str!("../../templates/badges.md.hbs");
 
 pub struct Markdown;
 
@@ -22,6 +24,7 @@ impl Format for Markdown {
         hb.set_strict_mode(true);
         hb.register_escape_fn(escape_md);
         super::html::register_helpers(&mut hb);
+        super::register_partials(&mut hb, &[("rerun", RERUN), ("badges", BADGES)])?;
         hb.render_template(TEMPLATE, &view.context())
             .map_err(|e| RenderError::Template {
                 name: "report.md.hbs".into(),

@@ -2,13 +2,19 @@
 //!
 //! To add a format: write a module with a type implementing [`Format`] and list it in [`formats`].
 
+mod csv;
 mod html;
 mod json;
+mod junit;
 mod markdown;
+mod rerun;
 mod view;
 
 use std::path::{Path, PathBuf};
 
+pub use self::csv::cell as csv_cell;
+pub use junit::xml as xml_escape;
+pub use markdown::escape_md;
 pub use view::View;
 
 use crate::report::Report;
@@ -32,11 +38,28 @@ pub trait Format {
     fn render(&self, view: &View<'_>) -> Result<String, RenderError>;
 }
 
+/// Registers template partials (the re-run blocks live in their own files).
+fn register_partials(
+    hb: &mut handlebars::Handlebars<'_>,
+    partials: &[(&str, &str)],
+) -> Result<(), RenderError> {
+    for (name, text) in partials {
+        hb.register_partial(name, *text)
+            .map_err(|e| RenderError::Template {
+                name: format!("{name} partial"),
+                message: e.to_string(),
+            })?;
+    }
+    Ok(())
+}
+
 pub fn formats() -> Vec<Box<dyn Format>> {
     vec![
         Box::new(json::Json),
         Box::new(html::Html),
         Box::new(markdown::Markdown),
+        Box::new(csv::Csv),
+        Box::new(junit::Junit),
     ]
 }
 

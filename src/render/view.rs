@@ -293,21 +293,23 @@ impl<'a> View<'a> {
                 "live" => "live scan",
                 "demo" => "built-in demo data",
                 "evaluate" => "saved observations, judged again",
+                "merge" => "scans from several hosts, merged",
                 _ => "",
             },
+            "rerun": super::rerun::context(r),
         })
     }
 }
 
-/// A finding as the templates see it. `change` is the slot for the change state against a
-/// baseline (new, still open, fixed): null until baselines exist, rendered only when set.
-fn finding_json(f: &Finding, number: Option<usize>) -> Value {
+/// A finding as the templates see it, with its change state against a baseline and its
+/// accepted-risk entry (both null when the run has none).
+pub(super) fn finding_json(f: &Finding, number: Option<usize>) -> Value {
     let mut v = serde_json::to_value(f).unwrap_or_default();
     if let Some(obj) = v.as_object_mut() {
         obj.insert("number".into(), json!(number));
         obj.insert("status_label".into(), json!(status_label(f.status)));
         obj.insert("area_title".into(), json!(area_title(&f.area)));
-        obj.entry("change").or_insert(Value::Null);
+        super::rerun::finding_fields(f, obj);
     }
     v
 }
@@ -384,6 +386,8 @@ mod tests {
             source: "s".into(),
             community: false,
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            change: None,
+            exception: None,
         }
     }
 
@@ -394,6 +398,7 @@ mod tests {
                 collected_at: "2026-11-23T10:00:00Z".into(),
                 host: "h".into(),
                 config: Default::default(),
+                vantages: Vec::new(),
             },
             observations: vec![],
         };

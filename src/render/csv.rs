@@ -1,0 +1,130 @@
+//! checklist.csv: one row per open item, for the project team's tracker or Excel.
+//!
+//! Excel opens it correctly: UTF-8 with a byte order mark, CRLF line ends, every field quoted
+//! (commas, quotes and newlines survive). Cells starting with = + - @ or a tab/CR get a leading
+//! apostrophe so an environment string cannot become a formula (CSV injection).
+
+use super::{Format, RenderError, View};
+
+pub struct Csv;
+
+pub const HEADER: [&str; 20] = [
+    "#",
+    "Result",
+    "Check",
+    "Check ID",
+    "Area",
+    "Subject",
+    "Severity",
+    "Observed",
+    "Expected",
+    "Why",
+    "Remediation",
+    "Reference",
+    "Source",
+    "Blocked by",
+    "Change since baseline",
+    "Exception",
+    "Owner",
+    "Due date",
+    "Status",
+    "Notes",
+];
+
+/// Neutralises spreadsheet formulas; everything else is left as it is.
+pub fn cell(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+impl Format for Csv {
+    fn name(&self) -> &'static str {
+        "csv"
+    }
+
+    fn file_name(&self) -> &'static str {
+        "checklist.csv"
+    }
+
+    fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
+        let err = |e: &dyn std::fmt::Display| RenderError::Template {
+            name: "checklist.csv".into(),
+            message: e.to_string(),
+        };
+        let mut w = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Always)
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        w.write_record(HEADER).map_err(|e| err(&e))?;
+        // One row per open finding; rows of one check share its checklist number.
+        for item in view.checklist() {
+            let blocked_by: Vec<String> = item.blocked_by.iter().map(|n| format!("#{n}")).collect();
+            for f in &item.findings {
+                let steps: Vec<String> = f
+                    .remediation
+                    .iter()
+                    .enumerate()
+                    .map(|(n, s)| format!("{}. {s}", n + 1))
+                    .collect();
+                let change = f
+                    .change
+                    .as_ref()
+                    .map(|c| match c.was {
+                        Some(was) => format!(
+                            "{} (was {})",
+                            c.state.label(),
+                            super::view::status_label(was)
+                        ),
+                        None => c.state.label().to_string(),
+                    })
+                    .unwrap_or_default();
+                let exception = f
+                    .exception
+                    .as_ref()
+                    .map(|x| {
+                        if x.expired {
+                            format!(
+                                "expired {} (no longer applies): {}",
+                                x.expires, x.justification
+                            )
+                        } else {
+                            format!(
+                                "accepted risk until {}, approved by {}: {}",
+                                x.expires, x.approver, x.justification
+                            )
+                        }
+                    })
+                    .unwrap_or_default();
+                let row = [
+                    item.number.to_string(),
+                    super::view::status_label(f.status).to_string(),
+                    f.title.clone(),
+                    f.check_id.clone(),
+                    f.area.clone(),
+                    f.subject.clone(),
+                    f.severity.to_string(),
+                    f.observed.clone().unwrap_or_default(),
+                    f.expected.clone(),
+                    f.reason.clone().unwrap_or_default(),
+                    steps.join("\n"),
+                    f.reference.clone(),
+                    f.source.clone(),
+                    blocked_by.join(", "),
+                    change,
+                    exception,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ];
+                w.write_record(row.iter().map(|s| cell(s)))
+                    .map_err(|e| err(&e))?;
+            }
+        }
+        let bytes = w.into_inner().map_err(|e| err(&e))?;
+        let text = String::from_utf8(bytes).map_err(|e| err(&e))?;
+        Ok(format!("\u{feff}{text}"))
+    }
+}
