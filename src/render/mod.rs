@@ -67,6 +67,24 @@ pub fn format_names() -> Vec<&'static str> {
     formats().iter().map(|f| f.name()).collect()
 }
 
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hash: sha2::Sha256,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        sha2::Digest::update(&mut self.hash, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Writes the chosen formats into `dir` (created if missing); returns the paths written.
 /// JSON is rendered first so the other formats can quote its SHA-256.
 pub fn write_all(
@@ -79,20 +97,43 @@ pub fn write_all(
         source,
     };
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
-    let json_text = json::to_text(report)?;
-    let view = View::new(report, &json_text);
+    // report.json is streamed to disk while hashed (to a sink when not chosen), so a large
+    // report is never held as text too; the other formats quote the hash.
+    let json_path = dir.join("report.json");
+    let sink: Box<dyn std::io::Write> = if chosen.iter().any(|c| c == "json") {
+        let file = std::fs::File::create(&json_path).map_err(|e| write_err(&json_path, e))?;
+        Box::new(std::io::BufWriter::new(file))
+    } else {
+        Box::new(std::io::sink())
+    };
+    let mut out = Hashing {
+        inner: sink,
+        hash: <sha2::Sha256 as sha2::Digest>::new(),
+    };
+    serde_json::to_writer_pretty(&mut out, report).map_err(|e| {
+        if e.is_io() {
+            write_err(&json_path, std::io::Error::other(e))
+        } else {
+            RenderError::Template {
+                name: "report.json".into(),
+                message: e.to_string(),
+            }
+        }
+    })?;
+    std::io::Write::write_all(&mut out, b"\n").map_err(|e| write_err(&json_path, e))?;
+    std::io::Write::flush(&mut out).map_err(|e| write_err(&json_path, e))?;
+    let digest = sha2::Digest::finalize(out.hash);
+    let view = View::with_sha256(report, &digest);
     let mut written = Vec::new();
     for format in formats()
         .iter()
         .filter(|f| chosen.iter().any(|c| c == f.name()))
     {
-        // report.json is written from the text already made: no second copy of a large report.
-        let text = match format.name() {
-            "json" => std::borrow::Cow::Borrowed(json_text.as_str()),
-            _ => std::borrow::Cow::Owned(format.render(&view)?),
-        };
         let path = dir.join(format.file_name());
-        std::fs::write(&path, text.as_bytes()).map_err(|e| write_err(&path, e))?;
+        if format.name() != "json" {
+            let text = format.render(&view)?;
+            std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
+        }
         written.push(path);
     }
     Ok(written)

@@ -67,7 +67,11 @@ pub struct Item<'a> {
 impl<'a> View<'a> {
     pub fn new(report: &'a Report, json_text: &str) -> View<'a> {
         use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(json_text.as_bytes());
+        Self::with_sha256(report, &Sha256::digest(json_text.as_bytes()))
+    }
+
+    /// With the SHA-256 of report.json already computed (it was streamed to disk).
+    pub fn with_sha256(report: &'a Report, digest: &[u8]) -> View<'a> {
         View {
             report,
             json_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
