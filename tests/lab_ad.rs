@@ -3,9 +3,9 @@
 //! Needs root and the Samba packages (`fixtures/lab/samba-lab.sh install`). Under CI=true a lab
 //! that cannot start fails the test; elsewhere the test says why it skips.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
+mod common;
+
+use common::Lab;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -13,78 +13,6 @@ use serde_json::Value;
 const LAB: &str = "rsad";
 const INDEX: &str = "21";
 const PASSWORD_ENV: &str = "READYSCAN_PASSWORD";
-
-struct Lab {
-    env: HashMap<String, String>,
-    state: PathBuf,
-}
-
-impl Lab {
-    fn script() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lab/samba-lab.sh")
-    }
-
-    fn run(args: &[&str], state: &Path) -> Result<String, String> {
-        let out = Process::new("bash")
-            .arg(Self::script())
-            .args(args)
-            .env("LAB_STATE_DIR", state)
-            .output()
-            .map_err(|e| format!("cannot run samba-lab.sh: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "samba-lab.sh {} failed: {}{}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    fn up() -> Result<Lab, String> {
-        let state = std::env::temp_dir().join(format!("readyscan-lab-{LAB}"));
-        Self::run(&["up", LAB, "--index", INDEX, "--level", "2003"], &state)?;
-        let text = std::fs::read_to_string(state.join("lab.env")).map_err(|e| e.to_string())?;
-        let env = text
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Ok(Lab { env, state })
-    }
-
-    fn get(&self, key: &str) -> &str {
-        self.env
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("lab.env has no {key}"))
-    }
-
-    fn cmd(&self, args: &[&str]) {
-        if let Err(e) = Self::run(args, &self.state) {
-            panic!("{e}");
-        }
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = Self::run(&["down", LAB], &self.state);
-    }
-}
-
-/// Why this machine cannot run the lab, if it cannot.
-fn cannot_run() -> Option<String> {
-    let uid = Process::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("not root: the lab needs network namespaces".into());
-    }
-    if !Path::new("/usr/bin/samba-tool").exists() {
-        return Some("Samba is not installed: run fixtures/lab/samba-lab.sh install".into());
-    }
-    None
-}
 
 struct Scan {
     code: i32,
@@ -173,15 +101,11 @@ fn scan_dc(lab: &Lab, extra: &[&str], password: Option<&str>, with_dc: bool) -> 
 
 #[test]
 fn active_directory_against_samba() {
-    if let Some(why) = cannot_run() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the AD lab, but: {why}"
-        );
-        eprintln!("SKIPPED active_directory_against_samba: {why}");
+    if common::cannot_run("active_directory_against_samba").is_some() {
         return;
     }
-    let lab = Lab::up().unwrap_or_else(|e| panic!("the Samba lab did not start: {e}"));
+    let lab = Lab::up(LAB, INDEX, &["--level", "2003"])
+        .unwrap_or_else(|e| panic!("the Samba lab did not start: {e}"));
     let password = lab.get("LAB_ADMIN_PASSWORD").to_string();
 
     // Level 2003, bound over LDAPS with the lab CA: the forest check fails with its remediation.
@@ -287,8 +211,8 @@ fn active_directory_against_samba() {
     assert_eq!(s.finding("ad-forest-functional-level")["status"], "fail");
 
     // A trust and a routable UPN suffix added to the lab show up.
-    lab.cmd(&["trust-add", LAB, "partner.example.org", "PARTNER"]);
-    lab.cmd(&["upn-add", LAB, "contoso.com"]);
+    lab.cmd("trust-add", &["partner.example.org", "PARTNER"]);
+    lab.cmd("upn-add", &["contoso.com"]);
     let s = scan(&lab, &[], Some(&password));
     let dir = &s.observation("ldap.directory")["fields"];
     assert_eq!(dir["topology"], "multiple forests", "{dir}");
@@ -308,7 +232,7 @@ fn active_directory_against_samba() {
         .contains("partner.example.org"));
 
     // Raised to 2008 R2 in place: the headline check passes.
-    lab.cmd(&["level", LAB, "2008_R2"]);
+    lab.cmd("level", &["2008_R2"]);
     let s = scan(&lab, &[], Some(&password));
     let forest = s.finding("ad-forest-functional-level");
     assert_eq!(forest["status"], "pass", "{forest}");

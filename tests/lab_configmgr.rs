@@ -5,11 +5,12 @@
 //! Needs root and the Samba packages (`fixtures/lab/samba-lab.sh install`). Under CI=true a lab
 //! that cannot start fails the test; elsewhere the test says why it skips.
 
+mod common;
+
+use common::Lab;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -21,78 +22,6 @@ use serde_json::Value;
 const LAB: &str = "rscm";
 const INDEX: &str = "22";
 const PASSWORD_ENV: &str = "READYSCAN_PASSWORD";
-
-struct Lab {
-    env: HashMap<String, String>,
-    state: PathBuf,
-}
-
-impl Lab {
-    fn script() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lab/samba-lab.sh")
-    }
-
-    fn run(args: &[&str], state: &Path) -> Result<String, String> {
-        let out = Process::new("bash")
-            .arg(Self::script())
-            .args(args)
-            .env("LAB_STATE_DIR", state)
-            .output()
-            .map_err(|e| format!("cannot run samba-lab.sh: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "samba-lab.sh {} failed: {}{}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    fn up() -> Result<Lab, String> {
-        let state = std::env::temp_dir().join(format!("readyscan-lab-{LAB}"));
-        Self::run(&["up", LAB, "--index", INDEX, "--level", "2008_R2"], &state)?;
-        let text = std::fs::read_to_string(state.join("lab.env")).map_err(|e| e.to_string())?;
-        let env = text
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Ok(Lab { env, state })
-    }
-
-    fn get(&self, key: &str) -> &str {
-        self.env
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("lab.env has no {key}"))
-    }
-
-    fn cmd(&self, args: &[&str]) {
-        if let Err(e) = Self::run(args, &self.state) {
-            panic!("{e}");
-        }
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = Self::run(&["down", LAB], &self.state);
-    }
-}
-
-/// Why this machine cannot run the lab, if it cannot.
-fn cannot_run() -> Option<String> {
-    let uid = Process::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("not root: the lab needs network namespaces".into());
-    }
-    if !Path::new("/usr/bin/samba-tool").exists() {
-        return Some("Samba is not installed: run fixtures/lab/samba-lab.sh install".into());
-    }
-    None
-}
 
 /// Fake management points on one address: the answer is chosen by the Host header, as IIS
 /// would with several names on one box. Stops when dropped.
@@ -191,19 +120,15 @@ fn finding<'a>(report: &'a Value, id: &str, subject: &str) -> &'a Value {
 
 #[test]
 fn configmgr_discovered_in_samba_ad() {
-    if let Some(why) = cannot_run() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the ConfigMgr lab, but: {why}"
-        );
-        eprintln!("SKIPPED configmgr_discovered_in_samba_ad: {why}");
+    if common::cannot_run("configmgr_discovered_in_samba_ad").is_some() {
         return;
     }
-    let lab = Lab::up().unwrap_or_else(|e| panic!("the Samba lab did not start: {e}"));
+    let lab = Lab::up(LAB, INDEX, &["--level", "2008_R2"])
+        .unwrap_or_else(|e| panic!("the Samba lab did not start: {e}"));
     let started = Instant::now();
-    lab.cmd(&["cm-schema", LAB]);
+    lab.cmd("cm-schema", &[]);
     // Idempotent: a second run finds the classes and the container.
-    lab.cmd(&["cm-schema", LAB]);
+    lab.cmd("cm-schema", &[]);
     let domain = lab.get("LAB_DOMAIN").to_string();
     let cm01 = format!("cm01.{domain}");
     let cm02 = format!("cm02.{domain}");
@@ -211,17 +136,12 @@ fn configmgr_discovered_in_samba_ad() {
     // A bare '&' in the capabilities XML, as real sites publish now and then.
     let caps = "<ClientOperationalSettings><Version>5.00.7804.1000</Version>\
                 <SiteName>Lab & Test</SiteName><SiteCode>P01</SiteCode></ClientOperationalSettings>";
-    lab.cmd(&[
+    lab.cmd(
         "cm-add",
-        LAB,
-        "P01",
-        &cm01,
-        "5.00.7804.1000",
-        "--capabilities-xml",
-        caps,
-    ]);
-    lab.cmd(&["cm-add", LAB, "P01", &cm02, "5.00.7958.1000"]);
-    lab.cmd(&["cm-add", LAB, "P01", &cm03, "5.00.9128.1000"]);
+        &["P01", &cm01, "5.00.7804.1000", "--capabilities-xml", caps],
+    );
+    lab.cmd("cm-add", &["P01", &cm02, "5.00.7958.1000"]);
+    lab.cmd("cm-add", &["P01", &cm03, "5.00.9128.1000"]);
     let setup = started.elapsed();
 
     // Published MPs have no port: the probe asks http://<mp>/ on 80, so the test's server

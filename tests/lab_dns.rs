@@ -6,87 +6,15 @@
 //! Needs root and the Samba packages (`fixtures/lab/samba-lab.sh install`). Under CI=true a lab
 //! that cannot start fails the test; elsewhere the test says why it skips.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
+mod common;
+
+use common::Lab;
 
 use assert_cmd::Command;
 use serde_json::{json, Value};
 
 const LAB: &str = "rsdns";
 const INDEX: &str = "23";
-
-struct Lab {
-    env: HashMap<String, String>,
-    state: PathBuf,
-}
-
-impl Lab {
-    fn script() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lab/samba-lab.sh")
-    }
-
-    fn run(args: &[&str], state: &Path) -> Result<String, String> {
-        let out = Process::new("bash")
-            .arg(Self::script())
-            .args(args)
-            .env("LAB_STATE_DIR", state)
-            .output()
-            .map_err(|e| format!("cannot run samba-lab.sh: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "samba-lab.sh {} failed: {}{}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    }
-
-    fn up() -> Result<Lab, String> {
-        let state = std::env::temp_dir().join(format!("readyscan-lab-{LAB}"));
-        Self::run(&["up", LAB, "--index", INDEX], &state)?;
-        let text = std::fs::read_to_string(state.join("lab.env")).map_err(|e| e.to_string())?;
-        let env = text
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Ok(Lab { env, state })
-    }
-
-    fn get(&self, key: &str) -> &str {
-        self.env
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("lab.env has no {key}"))
-    }
-
-    fn dns_add(&self, zone: &str, record: &str, rtype: &str, data: &str) {
-        if let Err(e) = Self::run(&["dns-add", LAB, zone, record, rtype, data], &self.state) {
-            panic!("{e}");
-        }
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = Self::run(&["down", LAB], &self.state);
-    }
-}
-
-/// Why this machine cannot run the lab, if it cannot.
-fn cannot_run() -> Option<String> {
-    let uid = Process::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("not root: the lab needs network namespaces".into());
-    }
-    if !Path::new("/usr/bin/samba-tool").exists() {
-        return Some("Samba is not installed: run fixtures/lab/samba-lab.sh install".into());
-    }
-    None
-}
 
 fn finding<'a>(report: &'a Value, id: &str, subject: &str) -> &'a Value {
     report["findings"]
@@ -108,15 +36,10 @@ fn observation<'a>(report: &'a Value, probe: &str, subject: &str) -> &'a Value {
 
 #[test]
 fn samba_dns_srv_health_and_intune_cnames() {
-    if let Some(why) = cannot_run() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but the lab cannot run: {why}"
-        );
-        eprintln!("skipping the Samba DNS lab test: {why}");
+    if common::cannot_run("samba_dns_srv_health_and_intune_cnames").is_some() {
         return;
     }
-    let lab = match Lab::up() {
+    let lab = match Lab::up(LAB, INDEX, &[]) {
         Ok(lab) => lab,
         Err(e) if std::env::var("CI").as_deref() == Ok("true") => panic!("{e}"),
         Err(e) => {

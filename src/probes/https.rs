@@ -12,9 +12,8 @@ use async_trait::async_trait;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -454,41 +453,12 @@ fn proxy_for(host: &str, env: &ProxyEnv) -> Option<Proxy> {
     })
 }
 
-/// Debian's bundle of the system's trusted roots (as src/probes/tls.rs on main reads it).
-const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
-
-/// Trust roots: the system store plus `--ca-cert` files.
-fn roots(config: &ScanConfig) -> Result<RootCertStore, ProbeError> {
-    let mut store = RootCertStore::empty();
-    if let Ok(certs) = CertificateDer::pem_file_iter(SYSTEM_ROOTS) {
-        store.add_parsable_certificates(certs.flatten());
-    }
-    for file in &config.ca_certs {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
-            .map_err(|e| ProbeError::Failed(format!("--ca-cert {file}: {e}")))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| ProbeError::Failed(format!("--ca-cert {file}: {e}")))?;
-        if certs.is_empty() {
-            return Err(ProbeError::Failed(format!(
-                "--ca-cert {file}: no PEM certificate in it"
-            )));
-        }
-        let (_, bad) = store.add_parsable_certificates(certs);
-        if bad > 0 {
-            return Err(ProbeError::Failed(format!(
-                "--ca-cert {file}: {bad} certificate(s) could not be used as a trust anchor"
-            )));
-        }
-    }
-    Ok(store)
-}
-
 fn client_config(
     config: &ScanConfig,
     verdict: Arc<Mutex<Option<Result<(), String>>>>,
 ) -> Result<rustls::ClientConfig, ProbeError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let store = roots(config)?;
+    let store = super::tls::roots(config).map_err(ProbeError::Failed)?;
     let inner = if store.is_empty() {
         None
     } else {

@@ -33,7 +33,8 @@ pub fn client_config(config: &ScanConfig) -> Result<Arc<ClientConfig>, String> {
     Ok(Arc::new(tls))
 }
 
-fn roots(config: &ScanConfig) -> Result<RootCertStore, String> {
+/// Trust anchors: the system store plus every `--ca-cert` file (each must add one).
+pub fn roots(config: &ScanConfig) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
     if let Ok(certs) = CertificateDer::pem_file_iter(SYSTEM_ROOTS) {
         let certs: Vec<_> = certs.flatten().collect();
