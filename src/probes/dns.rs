@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 
 use super::names::{self, normalise as normalize};
 use super::resolver::{Dns, DnsFailure, Outcome};
-use super::{PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
+use super::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 use crate::observation::{Observation, ObservationStatus};
 
 /// Probes whose UPN suffixes, naming contexts and DC names the DNS probes use when present.
@@ -47,10 +47,6 @@ impl Shared {
 
 fn to_error(f: DnsFailure) -> ProbeError {
     ProbeError::Failed(f.message)
-}
-
-fn fields(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap_or_default()
 }
 
 fn text<'a>(req: &'a Request, key: &str) -> &'a str {

@@ -280,6 +280,14 @@ pub fn names() -> Vec<&'static str> {
     SPECS.iter().map(|s| s.name).collect()
 }
 
+/// A JSON object literal as observation fields (`json!({...})` in, a map out).
+pub(crate) fn fields(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
 /// One query a probe will make; equal subjects are asked once.
 #[derive(Debug, Clone)]
 pub struct Request {

@@ -276,10 +276,7 @@ impl Probe for TcpConnect {
             .into_iter()
             .map(|((host, port), roles)| Request {
                 subject: format!("{host}:{port}"),
-                fields: json!({ "host": host, "port": port, "roles": roles })
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
+                fields: super::fields(json!({ "host": host, "port": port, "roles": roles })),
             })
             .collect()
     }

@@ -10,17 +10,13 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::ldap::{all, connect_bound, first};
-use super::{PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
+use super::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 use crate::observation::{Observation, ObservationStatus};
 
 pub use mplist::{capabilities_version, parse_mplist};
 
 /// The scope a discovered site or a given MP brings into the scan.
 pub const SCOPE: &str = "configmgr";
-
-fn fields(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap_or_default()
-}
 
 fn release_fields(build: u32, ctx: &ProbeContext) -> Map<String, Value> {
     let today = time::OffsetDateTime::now_utc().date();

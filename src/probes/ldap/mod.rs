@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 pub use conn::{BindError, ReadOnlyLdap, Transport};
 
 use super::names::non_routable;
-use super::{PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
+use super::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 use crate::config::{LdapSecurity, ScanConfig};
 
 /// Functional level values (MS-ADTS 3.1.1.3.2) and their Windows Server names.
@@ -73,10 +73,6 @@ pub fn plan(config: &ScanConfig) -> Vec<Request> {
             fields: fields(json!({ "domain": d, "dcs": dcs })),
         })
         .collect()
-}
-
-fn fields(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap_or_default()
 }
 
 /// The DCs to ask: those given with `--dc`, else those the domain's locator SRV record names
