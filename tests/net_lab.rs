@@ -1,6 +1,8 @@
 //! tcp.connect in a network namespace this test creates: open (a listener), closed (nothing
 //! listens), filtered (iptables DROP), unreachable (REJECT with icmp-host-unreachable). Root
 //! only: under CI=true a lab that cannot start fails the test; elsewhere it says why and skips.
+//! The lab's /24 has a host-side blackhole route from before the veth exists until after it is
+//! gone, so a scan that outlives the veth is dropped instead of leaving by the default route.
 
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -14,10 +16,14 @@ const OPEN: u16 = 8080;
 const CLOSED: u16 = 8081;
 const UNREACHABLE: u16 = 9100;
 const FILTERED: std::ops::RangeInclusive<u16> = 9000..=9049;
+/// The blackhole route's metric: the veth's connected route (metric 0) wins while it exists.
+const BLACKHOLE_METRIC: &str = "4000";
 
 struct Lab {
     ns: String,
     veth: String,
+    /// The lab's 10.231.N.0/24, blackholed on the host side.
+    net: String,
     host_ip: String,
     lab_ip: String,
     listener: Option<Child>,
@@ -46,6 +52,7 @@ impl Lab {
         let mut lab = Lab {
             ns: format!("rs-net-{pid}"),
             veth: format!("rsn{}h", pid % 100_000),
+            net: format!("10.231.{octet}.0/24"),
             host_ip: format!("10.231.{octet}.1"),
             lab_ip: format!("10.231.{octet}.2"),
             listener: None,
@@ -60,6 +67,16 @@ impl Lab {
             full.extend_from_slice(args);
             run(&full)
         };
+        // Before the veth exists (replace: a killed run may have left it); Drop removes it last.
+        run(&[
+            "ip",
+            "route",
+            "replace",
+            "blackhole",
+            &lab.net,
+            "metric",
+            BLACKHOLE_METRIC,
+        ])?;
         run(&["ip", "netns", "add", &lab.ns])?;
         run(&[
             "ip", "link", "add", &lab.veth, "type", "veth", "peer", "name", &peer,
@@ -132,8 +149,19 @@ impl Drop for Lab {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = run(&["ip", "netns", "del", &self.ns]);
+        // The veth first (deleting it removes both ends at once; after `ip netns del` the
+        // kernel removes the namespace's devices in the background), the blackhole route last.
         let _ = run(&["ip", "link", "del", &self.veth]);
+        let _ = run(&["ip", "netns", "del", &self.ns]);
+        let _ = run(&[
+            "ip",
+            "route",
+            "del",
+            "blackhole",
+            &self.net,
+            "metric",
+            BLACKHOLE_METRIC,
+        ]);
     }
 }
 
