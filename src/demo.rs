@@ -4,13 +4,13 @@
 //! domain controller), so the demo shows the whole re-run workflow at once.
 //! `fixtures/demo/after.py` derives after.json from before.json.
 
-use time::format_description::well_known::Rfc3339;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
-use crate::baseline::{self, Snapshot};
 use crate::catalog::Catalog;
-use crate::observation::ObservationSet;
-use crate::report::{parse_observations, InputError, Report};
+use crate::dates::parse_rfc3339;
+use crate::observation::{parse_observations, InputError, ObservationSet};
+use crate::postprocess::baseline::{self, Snapshot};
+use crate::report::Report;
 
 pub const BEFORE: &str = include_str!("../fixtures/demo/before.json");
 pub const AFTER: &str = include_str!("../fixtures/demo/after.json");
@@ -30,8 +30,8 @@ pub fn after() -> Result<ObservationSet, InputError> {
 /// collection day, as the earlier run would have been; `fallback` if that date is unreadable.
 pub fn baseline(catalog: &Catalog, fallback: Date) -> anyhow::Result<Snapshot> {
     let set = before()?;
-    let at = OffsetDateTime::parse(&set.scan.collected_at, &Rfc3339)
-        .unwrap_or_else(|_| fallback.midnight().assume_utc());
+    let at =
+        parse_rfc3339(&set.scan.collected_at).unwrap_or_else(|| fallback.midnight().assume_utc());
     let report = Report::build(set, catalog, at.date(), at);
     let text = serde_json::to_string_pretty(&report)?;
     Ok(baseline::parse(&text, BEFORE_NAME)?)

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::Date;
 
-use crate::catalog::{describe, display, meets, Catalog, Check, Severity};
-use crate::observation::{Observation, ObservationStatus};
-use crate::probes;
+use crate::catalog::{describe, meets, Catalog, Check, Severity};
+use crate::observation::{display, Observation, ObservationStatus};
+use crate::probes::index as probes;
 
 #[derive(
     Debug,
@@ -88,6 +88,11 @@ pub struct Finding {
     pub expected: String,
     /// Why the check could not be assessed or does not apply.
     pub reason: Option<String>,
+    /// Machine-readable kind of `reason`: the probe's error kind (`timeout`, `needs_bind`,
+    /// `failed`, `not_applicable`) or evaluation's own (`out_of_scope`, `not_collected`,
+    /// `bad_value`), so consumers can branch without parsing prose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     pub remediation: Vec<String>,
     pub reference: String,
     pub source: String,
@@ -96,19 +101,6 @@ pub struct Finding {
     /// Checks whose fix comes first; the report orders its checklist by them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
-    /// How this finding moved since the baseline (`--baseline`); absent without one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change: Option<crate::baseline::Change>,
-    /// The accepted-risk entry (`--exceptions`) that matched; the status stays the real one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exception: Option<crate::exceptions::Applied>,
-}
-
-impl Finding {
-    /// Covered by an exception that is in force (an expired one no longer counts).
-    pub fn is_excepted(&self) -> bool {
-        self.exception.as_ref().is_some_and(|e| !e.expired)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -123,19 +115,27 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn of(findings: &[Finding]) -> Verdict {
-        // An accepted risk does not block readiness; it stays visible in the report.
-        let blockers = || {
-            findings
-                .iter()
-                .filter(|f| f.severity == Severity::Blocker && !f.is_excepted())
-        };
-        if blockers().any(|f| f.status == Status::Fail) {
-            Verdict::NotReady
-        } else if blockers().any(|f| f.status == Status::Error) {
-            Verdict::Incomplete
-        } else {
-            Verdict::Ready
+    /// The verdict of the findings that count; the report leaves out accepted risks.
+    pub fn of<'a>(counted: impl IntoIterator<Item = &'a Finding>) -> Verdict {
+        let mut verdict = Verdict::Ready;
+        for f in counted
+            .into_iter()
+            .filter(|f| f.severity == Severity::Blocker)
+        {
+            match f.status {
+                Status::Fail => return Verdict::NotReady,
+                Status::Error => verdict = Verdict::Incomplete,
+                _ => {}
+            }
+        }
+        verdict
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Ready => "Ready",
+            Verdict::NotReady => "Not ready",
+            Verdict::Incomplete => "Incomplete",
         }
     }
 }
@@ -156,7 +156,7 @@ pub fn evaluate(
                 "-",
                 Status::NotApplicable,
                 None,
-                Some(reason),
+                why(reason, "out_of_scope"),
             ));
             continue;
         }
@@ -170,7 +170,7 @@ pub fn evaluate(
                 "-",
                 Status::Error,
                 None,
-                Some(not_collected(check)),
+                why(not_collected(check), "not_collected"),
             ));
         }
         for obs in matching {
@@ -187,19 +187,21 @@ fn judge(check: &Check, obs: &Observation, today: Date) -> Finding {
                 .reason
                 .clone()
                 .unwrap_or_else(|| "the probe failed".into());
-            finding(check, &obs.subject, Status::Error, None, Some(reason))
+            let code = obs.kind.as_deref().unwrap_or("failed");
+            finding(check, &obs.subject, Status::Error, None, why(reason, code))
         }
         ObservationStatus::NotApplicable => {
             let reason = obs
                 .reason
                 .clone()
                 .unwrap_or_else(|| "does not apply".into());
+            let code = obs.kind.as_deref().unwrap_or("not_applicable");
             finding(
                 check,
                 &obs.subject,
                 Status::NotApplicable,
                 None,
-                Some(reason),
+                why(reason, code),
             )
         }
         ObservationStatus::Observed => {
@@ -217,7 +219,13 @@ fn judge(check: &Check, obs: &Observation, today: Date) -> Finding {
                 }
                 Err(e) => {
                     let reason = format!("cannot judge field {}: {e}", check.field);
-                    finding(check, &obs.subject, Status::Error, observed, Some(reason))
+                    finding(
+                        check,
+                        &obs.subject,
+                        Status::Error,
+                        observed,
+                        why(reason, "bad_value"),
+                    )
                 }
             }
         }
@@ -248,12 +256,12 @@ fn filter_matches(check: &Check, obs: &Observation) -> bool {
             Some(v) => v == want,
             None => false,
         });
-    filtered && probes::spec(&check.probe).is_none_or(|spec| (spec.applies)(check, obs))
+    filtered && probes::spec(&check.probe).is_none_or(|spec| (spec.applies)(&check.ask(), obs))
 }
 
 fn not_collected(check: &Check) -> String {
     match probes::spec(&check.probe) {
-        Some(spec) if probes::implemented(spec.name) => {
+        Some(spec) => {
             format!(
                 "not assessed: no observation from probe {}; {}",
                 spec.name, spec.needs
@@ -266,13 +274,30 @@ fn not_collected(check: &Check) -> String {
     }
 }
 
+/// Why a finding could not be judged: the reason and its stable code.
+struct Why {
+    reason: String,
+    code: String,
+}
+
+fn why(reason: String, code: &str) -> Option<Why> {
+    Some(Why {
+        reason,
+        code: code.to_string(),
+    })
+}
+
 fn finding(
     check: &Check,
     subject: &str,
     status: Status,
     observed: Option<String>,
-    reason: Option<String>,
+    why: Option<Why>,
 ) -> Finding {
+    let (reason, code) = match why {
+        Some(w) => (Some(w.reason), Some(w.code)),
+        None => (None, None),
+    };
     Finding {
         check_id: check.id.clone(),
         title: check.title.clone(),
@@ -287,13 +312,12 @@ fn finding(
             check.expected.clone()
         },
         reason,
+        code,
         remediation: check.remediation.clone(),
         reference: check.reference.clone(),
         source: check.source.clone(),
         community: check.community,
         depends_on: check.depends_on.clone(),
-        change: None,
-        exception: None,
     }
 }
 
@@ -305,7 +329,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(findings: &[Finding]) -> Summary {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Summary {
         let mut s = Summary::default();
         for f in findings {
             *s.by_status.entry(f.status).or_default() += 1;

@@ -1,78 +1,40 @@
 //! readyscan: checks an on-premises environment against the documented minimums for Microsoft
 //! Intune / EMS onboarding and writes a remediation checklist.
 //!
-//! The pipeline: [`runner::collect`] runs the [`probes`] and returns [`observation`]s (plain data,
-//! saved in report.json); [`evaluate::evaluate`] judges them with the [`catalog`] of checks;
-//! [`report::Report`] holds the findings and [`render`] writes them as HTML, JSON and Markdown.
+//! The pipeline, each layer importing only those before it:
+//! [`runner::scan`] runs the [`probes`] and returns [`observation`]s (plain data, saved in
+//! report.json); [`report::Report::judge`] evaluates them with the [`catalog`]
+//! ([`evaluate`]), applies the [`postprocess`] steps (exceptions, baseline, vantage conflicts)
+//! and sets the verdict; [`render`] writes the report as HTML, JSON, Markdown, CSV and JUnit.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use readyscan::report::{Judging, Report};
 //! let catalog = readyscan::catalog::Catalog::builtin()?;
-//! let set = readyscan::scan(readyscan::config::ScanConfig::default(), &catalog, false).await;
-//! let today = time::OffsetDateTime::now_utc().date();
-//! let report = readyscan::report::Report::build(set, &catalog, today, time::OffsetDateTime::now_utc());
-//! readyscan::render::write_all(&report, "out".as_ref(), &["html".into(), "json".into()])?;
+//! let set = readyscan::scan(readyscan::config::ScanConfig::default(), &catalog, false).await?;
+//! let now = time::OffsetDateTime::now_utc();
+//! let report = Report::judge(set, &catalog, &Judging::on(now.date(), now));
+//! readyscan::render::write_all(&report, "out".as_ref(), &readyscan::render::FormatName::ALL)?;
 //! # Ok(()) }
 //! ```
 
-pub mod baseline;
-pub mod catalog;
+// Layer 1: leaves.
+pub mod dates;
+pub mod diagnostic;
+pub mod vocab;
+// 2-3: what to scan, what was seen.
 pub mod config;
-pub mod demo;
-pub mod evaluate;
-pub mod exceptions;
-pub mod merge;
 pub mod observation;
+// 4-6: probe specs, the catalog, probe implementations and the runner.
+pub mod catalog;
 pub mod probes;
-pub mod render;
-pub mod report;
 pub mod runner;
+// 7-9: judging.
+pub mod evaluate;
+pub mod postprocess;
+pub mod report;
+// 10: output; the built-in demo.
+pub mod demo;
+pub mod render;
 
-use std::sync::Arc;
-
-use catalog::Catalog;
-use config::ScanConfig;
-use observation::{ObservationSet, ScanInfo};
-
-/// The scanning host's name, recorded as the vantage point of network results.
-pub fn host_name() -> String {
-    gethostname::gethostname().to_string_lossy().into_owned()
-}
-
-/// Runs every probe this version has against the configured environment.
-pub async fn scan(config: ScanConfig, catalog: &Catalog, show_progress: bool) -> ObservationSet {
-    scan_with_secrets(config, probes::Secrets::default(), catalog, show_progress).await
-}
-
-/// As [`scan`], with the secrets (bind password) some probes need.
-pub async fn scan_with_secrets(
-    config: ScanConfig,
-    secrets: probes::Secrets,
-    catalog: &Catalog,
-    show_progress: bool,
-) -> ObservationSet {
-    let host = host_name();
-    let started = time::OffsetDateTime::now_utc();
-    let config = Arc::new(config);
-    let observations = runner::collect(
-        config.clone(),
-        catalog,
-        &probes::registry(),
-        secrets,
-        host.clone(),
-        show_progress,
-    )
-    .await;
-    let mut config = Arc::unwrap_or_clone(config);
-    config.scopes = probes::effective_scopes(&config, &observations);
-    ObservationSet {
-        scan: ScanInfo {
-            mode: "live".into(),
-            collected_at: report::rfc3339(started),
-            host,
-            config,
-            vantages: Vec::new(),
-        },
-        observations,
-    }
-}
+pub use runner::{host_name, scan, scan_with_secrets};

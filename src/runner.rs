@@ -10,8 +10,62 @@ use tokio::task::JoinSet;
 
 use crate::catalog::{Catalog, Check};
 use crate::config::ScanConfig;
-use crate::observation::Observation;
-use crate::probes::{PlanInput, Probe, ProbeContext, ProbeError, Request, Secrets};
+use crate::dates::rfc3339;
+use crate::observation::{Observation, ObservationSet, ObservationStatus, ScanInfo};
+use crate::probes::{
+    effective_scopes, registry, Ask, PlanInput, Probe, ProbeContext, ProbeError, Request, Secrets,
+    ServiceError, Services,
+};
+
+/// The scanning host's name, recorded as the vantage point of network results.
+pub fn host_name() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// Runs every probe this version has against the configured environment.
+pub async fn scan(
+    config: ScanConfig,
+    catalog: &Catalog,
+    show_progress: bool,
+) -> Result<ObservationSet, ServiceError> {
+    scan_with_secrets(config, Secrets::default(), catalog, show_progress).await
+}
+
+/// As [`scan`], with the secrets (bind password) some probes need. Fails before any traffic
+/// when the scan's own inputs are unusable (a bad `--ca-cert`).
+pub async fn scan_with_secrets(
+    config: ScanConfig,
+    secrets: Secrets,
+    catalog: &Catalog,
+    show_progress: bool,
+) -> Result<ObservationSet, ServiceError> {
+    let host = host_name();
+    let started = time::OffsetDateTime::now_utc();
+    let services = Arc::new(Services::build(&config)?);
+    let config = Arc::new(config);
+    let observations = collect(
+        config.clone(),
+        services,
+        catalog,
+        &registry(),
+        secrets,
+        host.clone(),
+        show_progress,
+    )
+    .await;
+    let mut config = Arc::unwrap_or_clone(config);
+    config.scopes = effective_scopes(&config, &observations);
+    Ok(ObservationSet {
+        scan: ScanInfo {
+            mode: "live".into(),
+            collected_at: rfc3339(started),
+            host,
+            config,
+            vantages: Vec::new(),
+        },
+        observations,
+    })
+}
 
 /// Extra time a probe gets past its own timeout before the runner gives up on it; probes that
 /// time out themselves (a filtered port) report a richer result than the runner can.
@@ -23,6 +77,7 @@ type Queued = (Arc<dyn Probe>, Request);
 /// Collects observations for every in-scope check whose probe this version has.
 pub async fn collect(
     config: Arc<ScanConfig>,
+    services: Arc<Services>,
     catalog: &Catalog,
     probes: &[Arc<dyn Probe>],
     secrets: Secrets,
@@ -31,6 +86,7 @@ pub async fn collect(
 ) -> Vec<Observation> {
     let ctx = Arc::new(ProbeContext {
         config: config.clone(),
+        services,
         secrets,
         timeout: config.timeout,
         vantage,
@@ -41,10 +97,10 @@ pub async fn collect(
     let bar = progress_bar(show_progress);
     let mut observations: Vec<Observation> = Vec::new();
 
-    let stages: BTreeSet<u8> = probes.iter().map(|p| p.stage()).collect();
+    let stages: BTreeSet<u8> = probes.iter().map(|p| p.spec().stage).collect();
     for stage in stages {
         // Earlier stages may bring in a scope (a ConfigMgr site found in AD).
-        let scopes = crate::probes::effective_scopes(&config, &observations);
+        let scopes = effective_scopes(&config, &observations);
         let in_scope: Vec<&Check> = catalog
             .checks
             .iter()
@@ -53,12 +109,12 @@ pub async fn collect(
         // This stage's requests, taken host by host in turn, so a window of running tasks
         // covers every host and a busy one does not hold the others back.
         let mut by_host: BTreeMap<Option<String>, VecDeque<Queued>> = BTreeMap::new();
-        for probe in probes.iter().filter(|p| p.stage() == stage) {
+        for probe in probes.iter().filter(|p| p.spec().stage == stage) {
             let name = probe.spec().name;
-            let checks: Vec<&Check> = in_scope
+            let checks: Vec<Ask<'_>> = in_scope
                 .iter()
-                .copied()
                 .filter(|c| c.probe == name)
+                .map(|c| c.ask())
                 .collect();
             if !needed(name, &in_scope, probes) {
                 continue;
@@ -132,7 +188,7 @@ pub async fn collect(
     observations
 }
 
-fn host_key(request: &crate::probes::Request) -> Option<String> {
+fn host_key(request: &Request) -> Option<String> {
     request
         .fields
         .get("host")
@@ -145,7 +201,7 @@ fn needed(name: &str, in_scope: &[&Check], probes: &[Arc<dyn Probe>]) -> bool {
     in_scope.iter().any(|c| c.probe == name)
         || probes
             .iter()
-            .filter(|p| p.reads().contains(&name))
+            .filter(|p| p.spec().reads.contains(&name))
             .any(|p| needed(p.spec().name, in_scope, probes))
 }
 
@@ -156,7 +212,7 @@ async fn observe_guarded(
     request: Request,
     ctx: Arc<ProbeContext>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, ProbeError> {
-    let budget = probe.time_budget(ctx.timeout) + GRACE;
+    let budget = probe.spec().time_budget(ctx.timeout) + GRACE;
     let timeout = ctx.timeout;
     let task =
         tokio::spawn(
@@ -188,7 +244,7 @@ fn to_observation(
             Observation::observed(probe, &subject, fields)
         }
         Err(ProbeError::NotApplicable(reason)) => Observation {
-            status: crate::observation::ObservationStatus::NotApplicable,
+            status: ObservationStatus::NotApplicable,
             reason: Some(reason),
             ..Observation::observed(probe, &subject, fields)
         },

@@ -74,7 +74,9 @@ async fn scan_mps(mps: &[(&'static str, Mp)], declared: Option<&str>) -> Vec<Fin
             .insert(host.to_string(), "127.0.0.1".parse().unwrap());
     }
     let catalog = Catalog::builtin().unwrap();
-    let set = readyscan::scan(config, &catalog, false).await;
+    let set = readyscan::scan(config, &catalog, false)
+        .await
+        .expect("the scan starts");
     assert!(
         set.scan.config.scopes.contains(&"configmgr".to_string()),
         "--mp brings in the configmgr scope"
@@ -218,7 +220,9 @@ async fn an_mp_that_does_not_listen_is_an_error() {
         ..ScanConfig::default()
     };
     let catalog = Catalog::builtin().unwrap();
-    let set = readyscan::scan(config, &catalog, false).await;
+    let set = readyscan::scan(config, &catalog, false)
+        .await
+        .expect("the scan starts");
     let today = time::OffsetDateTime::now_utc().date();
     let findings = evaluate(&catalog, &set.observations, &set.scan.config.scopes, today);
     let f = findings

@@ -126,7 +126,9 @@ struct Scan {
 impl Scan {
     async fn run(config: ScanConfig) -> Scan {
         let checks = Checks::builtin().unwrap();
-        let set = readyscan::scan(config, &checks, false).await;
+        let set = readyscan::scan(config, &checks, false)
+            .await
+            .expect("the scan starts");
         let findings = evaluate(
             &checks,
             &set.observations,

@@ -278,7 +278,9 @@ fn expiring_adfs_certificate_warns_with_days_left() {
     };
     config.add_target("sts.lab.test", "127.0.0.1".parse().unwrap(), Some(port));
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let set = rt.block_on(readyscan::scan(config, &catalog, false));
+    let set = rt
+        .block_on(readyscan::scan(config, &catalog, false))
+        .expect("the scan starts");
     assert!(
         set.observations
             .iter()

@@ -232,7 +232,9 @@ fn config(lab: &Lab, timeout: Duration, per_host: usize) -> ScanConfig {
 fn scan(catalog: &Catalog, config: ScanConfig) -> (ObservationSet, Duration) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let started = Instant::now();
-    let mut set = rt.block_on(readyscan::scan(config, catalog, false));
+    let mut set = rt
+        .block_on(readyscan::scan(config, catalog, false))
+        .expect("the scan starts");
     let took = started.elapsed();
     set.observations.retain(|o| o.probe == "tcp.connect");
     (set, took)

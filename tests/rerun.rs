@@ -108,7 +108,10 @@ fn baseline_gives_every_finding_a_change_state() {
     assert_eq!(b["collected_at"], "2026-11-02T09:15:00Z");
     assert_eq!(b["host"], "admin-ws01");
     let bytes = std::fs::read(&before).unwrap();
-    assert_eq!(b["id"], readyscan::baseline::sha256_hex(&bytes));
+    assert_eq!(
+        b["id"],
+        readyscan::postprocess::baseline::sha256_hex(&bytes)
+    );
     assert_eq!(b["counts"]["regressed"], 1);
     assert_eq!(b["dropped"].as_array().unwrap().len(), 0);
 }
@@ -852,13 +855,7 @@ fn rerun_report_md_snapshot() {
     let catalog = Catalog::builtin().unwrap();
     let baseline = readyscan::demo::baseline(&catalog, date!(2026 - 11 - 23)).unwrap();
     let now = datetime!(2026-11-23 10:00 UTC);
-    let mut report = Report::build(
-        readyscan::demo::after().unwrap(),
-        &catalog,
-        date!(2026 - 11 - 23),
-        now,
-    );
-    let exceptions = readyscan::exceptions::Exceptions::parse(
+    let exceptions = readyscan::postprocess::exceptions::Exceptions::parse(
         r#"[[exception]]
 check = "ad-upn-suffixes-routable"
 justification = "corp.contoso.local users are not synchronised"
@@ -883,8 +880,17 @@ expires = 2027-01-01T00:00:00Z
         &catalog,
     )
     .unwrap();
-    report.apply_exceptions(&exceptions, now);
-    report.compare_with(&baseline, &catalog);
+    // The library's one pipeline, as the binary runs it.
+    let report = Report::judge(
+        readyscan::demo::after().unwrap(),
+        &catalog,
+        &readyscan::report::Judging {
+            today: date!(2026 - 11 - 23),
+            now,
+            exceptions: Some(&exceptions),
+            baseline: Some(&baseline),
+        },
+    );
     assert_eq!(report.exceptions.as_ref().unwrap().applied, 1);
     let json = serde_json::to_string_pretty(&report).unwrap();
     let view = View::new(&report, &json);

@@ -83,7 +83,7 @@ fn insecure_tls_is_said_in_the_banner() {
 fn ready_report_says_nothing_to_fix() {
     let catalog = Catalog::builtin().unwrap();
     let text = std::fs::read_to_string("fixtures/scenarios/ready.json").unwrap();
-    let set = readyscan::report::parse_observations(&text, "ready.json").unwrap();
+    let set = readyscan::observation::parse_observations(&text, "ready.json").unwrap();
     let report = Report::build(
         set,
         &catalog,

@@ -47,7 +47,9 @@ async fn open_and_closed_ports_on_loopback() {
         timeout: std::time::Duration::from_secs(2),
         ..ScanConfig::default()
     };
-    let set = readyscan::scan(config, &catalog, false).await;
+    let set = readyscan::scan(config, &catalog, false)
+        .await
+        .expect("the scan starts");
 
     // Two checks want port `open`: it was probed once.
     assert_eq!(set.observations.len(), 2, "{:#?}", set.observations);

@@ -12,16 +12,17 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-pub use requirement::{describe, display, meets, Requirement};
+pub use requirement::{describe, meets, Requirement};
 
-use crate::probes;
+use crate::diagnostic::{line_col, Diagnostic, Diagnostics};
+use crate::probes::index as probes;
+use crate::probes::spec::Ask;
+use crate::vocab::{area_ids, SCOPES};
 
 static BUILTIN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/checks");
 
-/// Areas group the report and tell which team owns a fix.
-pub const AREAS: &[&str] = &["identity", "dns", "network", "configmgr", "federation"];
-/// Onboarding scopes a check can belong to.
-pub const SCOPES: &[&str] = &["core", "intune", "configmgr", "federation"];
+/// A catalog problem: `checks/x.toml:12:5: unknown probe "ldap.rootdse"`.
+pub type Problem = Diagnostic;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, schemars::JsonSchema,
@@ -72,6 +73,17 @@ pub struct Check {
     pub origin: String,
 }
 
+impl Check {
+    /// What this check asks of its probe.
+    pub fn ask(&self) -> Ask<'_> {
+        Ask {
+            check_id: &self.id,
+            params: &self.params,
+            filter: &self.filter,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CheckFile {
@@ -106,28 +118,9 @@ struct RawCheck {
     depends_on: Option<Spanned<Vec<String>>>,
 }
 
-/// A catalog error with its place: `checks/x.toml:12:5: unknown probe "ldap.rootdse"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    #[error("{}", Diagnostics(.0.clone()))]
     Invalid(Vec<Problem>),
     #[error("cannot read check directory {path}: {source}")]
     Io {
@@ -183,6 +176,7 @@ impl Catalog {
             for dep in c.depends_on.iter().filter(|d| !ids.contains(d.as_str())) {
                 problems.push(problem_at(
                     &c.origin,
+                    "unknown-dependency",
                     format!("depends_on names unknown check \"{dep}\""),
                 ));
             }
@@ -231,12 +225,11 @@ fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, CatalogError> {
     }
     files.sort();
     if files.is_empty() {
-        return Err(CatalogError::Invalid(vec![Problem {
-            file: dir.display().to_string(),
-            line: 0,
-            column: 0,
-            message: "no .toml check files in this directory".into(),
-        }]));
+        return Err(CatalogError::Invalid(vec![Problem::whole(
+            &dir.display().to_string(),
+            "no-check-files",
+            "no .toml check files in this directory",
+        )]));
     }
     Ok(files)
 }
@@ -251,19 +244,17 @@ fn parse_layer(
     for (file, text) in sources {
         hash.update(file.as_bytes());
         hash.update(text.as_bytes());
-        let at = |span: std::ops::Range<usize>, message: String| {
-            let (line, column) = line_col(text, span.start);
-            Problem {
-                file: file.clone(),
-                line,
-                column,
-                message,
-            }
+        let at = |span: std::ops::Range<usize>, code: &'static str, message: String| {
+            Problem::at(file, text, span.start, code, message)
         };
         let parsed: CheckFile = match toml::from_str(text) {
             Ok(p) => p,
             Err(e) => {
-                problems.push(at(e.span().unwrap_or(0..0), e.message().trim().to_string()));
+                problems.push(at(
+                    e.span().unwrap_or(0..0),
+                    "check-syntax",
+                    e.message().trim().to_string(),
+                ));
                 continue;
             }
         };
@@ -271,11 +262,13 @@ fn parse_layer(
             let span = raw.span();
             let raw = raw.into_inner();
             let before = problems.len();
-            let mut report =
-                |span: std::ops::Range<usize>, msg: String| problems.push(at(span, msg));
+            let mut report = |span: std::ops::Range<usize>, code: &'static str, msg: String| {
+                problems.push(at(span, code, msg))
+            };
             if let Some(first) = checks.iter().find(|c| c.id == *raw.id.get_ref()) {
                 report(
                     raw.id.span(),
+                    "duplicate-check-id",
                     format!(
                         "duplicate check id \"{}\" (first defined at {})",
                         raw.id.get_ref(),
@@ -293,28 +286,32 @@ fn parse_layer(
     checks
 }
 
-fn validate(raw: &RawCheck, report: &mut impl FnMut(std::ops::Range<usize>, String)) {
+fn validate(raw: &RawCheck, report: &mut impl FnMut(std::ops::Range<usize>, &'static str, String)) {
     let id = raw.id.get_ref();
     let kebab = regex::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").expect("static pattern");
     if !kebab.is_match(id) {
         report(
             raw.id.span(),
+            "id-not-kebab-case",
             format!("check id \"{id}\" is not kebab-case (a-z, 0-9 and single hyphens)"),
         );
     }
-    if !AREAS.contains(&raw.area.get_ref().as_str()) {
+    let areas = area_ids();
+    if !areas.contains(&raw.area.get_ref().as_str()) {
         report(
             raw.area.span(),
+            "unknown-area",
             format!(
                 "unknown area \"{}\", expected one of {}",
                 raw.area.get_ref(),
-                AREAS.join(", ")
+                areas.join(", ")
             ),
         );
     }
     if raw.scopes.get_ref().is_empty() {
         report(
             raw.scopes.span(),
+            "no-scope",
             "scopes must name at least one scope".into(),
         );
     }
@@ -326,6 +323,7 @@ fn validate(raw: &RawCheck, report: &mut impl FnMut(std::ops::Range<usize>, Stri
     {
         report(
             raw.scopes.span(),
+            "unknown-scope",
             format!(
                 "unknown scope \"{s}\", expected one of {}",
                 SCOPES.join(", ")
@@ -340,21 +338,28 @@ fn validate(raw: &RawCheck, report: &mut impl FnMut(std::ops::Range<usize>, Stri
     {
         report(
             raw.remediation.span(),
+            "no-remediation",
             "remediation needs at least one step".into(),
         );
     }
     if !raw.reference.get_ref().starts_with("https://") {
         report(
             raw.reference.span(),
+            "reference-not-https",
             "reference must be an https:// URL of the source".into(),
         );
     }
     if let Err(e) = requirement::validate(raw.requirement.get_ref()) {
-        report(raw.requirement.span(), format!("bad requirement: {e}"));
+        report(
+            raw.requirement.span(),
+            "bad-requirement",
+            format!("bad requirement: {e}"),
+        );
     }
     let Some(spec) = probes::spec(raw.probe.get_ref()) else {
         report(
             raw.probe.span(),
+            "unknown-probe",
             format!(
                 "unknown probe \"{}\", known probes: {}",
                 raw.probe.get_ref(),
@@ -367,6 +372,7 @@ fn validate(raw: &RawCheck, report: &mut impl FnMut(std::ops::Range<usize>, Stri
         if !spec.fields.contains(&name) {
             report(
                 span,
+                "unknown-field",
                 format!(
                     "probe {} has no field \"{name}\", its fields: {}",
                     spec.name,
@@ -395,7 +401,11 @@ fn validate(raw: &RawCheck, report: &mut impl FnMut(std::ops::Range<usize>, Stri
             .as_ref()
             .map(|p| p.span())
             .unwrap_or(raw.probe.span());
-        report(span, format!("bad params for probe {}: {e}", spec.name));
+        report(
+            span,
+            "bad-params",
+            format!("bad params for probe {}: {e}", spec.name),
+        );
     }
 }
 
@@ -422,20 +432,13 @@ fn into_check(raw: RawCheck, origin: String) -> Check {
     }
 }
 
-fn problem_at(origin: &str, message: String) -> Problem {
+fn problem_at(origin: &str, code: &'static str, message: String) -> Problem {
     let (file, line) = origin.rsplit_once(':').unwrap_or((origin, "0"));
     Problem {
         file: file.to_string(),
         line: line.parse().unwrap_or(0),
         column: 1,
+        code,
         message,
     }
-}
-
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
-    (line, column)
 }

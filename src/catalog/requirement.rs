@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::Date;
 
+use crate::observation::display;
+
 /// One comparison. In TOML: `requirement = { at_least = 3 }` or `requirement = "present"`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -97,18 +99,6 @@ pub fn describe(req: &Requirement) -> String {
         Requirement::Absent => "absent".into(),
         Requirement::VersionAtLeast(v) => format!("version >= {v}"),
         Requirement::DateNotPast => "a date not in the past".into(),
-    }
-}
-
-/// A value as a reader sees it: strings bare, lists comma-separated.
-pub fn display(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "(none)".into(),
-        Value::Array(items) if items.is_empty() => "(none)".into(),
-        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
     }
 }
 

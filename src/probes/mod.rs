@@ -1,15 +1,20 @@
 //! Probes query the environment. Each is registered by name; checks name the probe and a field.
 //!
-//! To add a probe: describe it in [`SPECS`] (name, fields, how to give it a target), implement
-//! [`Probe`] in a module of its own, and list it in [`registry`].
+//! To add a probe: make a folder `probes/<family>/` with its spec in `spec.rs` (name, fields,
+//! stage, time budget: what checks are validated against), list the spec in [`index`],
+//! implement [`Probe`] beside it, and add it to [`registry`].
 
-mod configmgr;
-mod dns;
-mod https;
-mod ldap;
+pub mod configmgr;
+pub mod dns;
+pub mod https;
+pub mod index;
+pub mod ldap;
 pub mod names;
+pub mod net;
 pub mod resolver;
-mod tcp;
+pub mod services;
+pub mod spec;
+pub mod tcp;
 pub mod tls;
 
 use std::sync::Arc;
@@ -18,267 +23,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::catalog::Check;
 use crate::config::ScanConfig;
 use crate::observation::Observation;
+use crate::vocab::CONFIGMGR_SCOPE;
 
-/// What a probe reports and needs; checks are validated against it.
-pub struct ProbeSpec {
-    pub name: &'static str,
-    pub summary: &'static str,
-    /// Fields an observation of this probe may carry.
-    pub fields: &'static [&'static str],
-    /// Told to the admin when a check of this probe has nothing to look at.
-    pub needs: &'static str,
-    /// Validates a check's `params` for this probe.
-    pub check_params: fn(&Value) -> Result<(), String>,
-    /// Whether an observation (already matching the check's filter) is one the check asked
-    /// for through its params, e.g. a port in its port set.
-    pub applies: fn(&Check, &Observation) -> bool,
-}
-
-fn always(_: &Check, _: &Observation) -> bool {
-    true
-}
-
-fn no_params(p: &Value) -> Result<(), String> {
-    match p {
-        Value::Null => Ok(()),
-        _ => Err("this probe takes no params".into()),
-    }
-}
-
-/// Every probe a check may name. A probe listed here but missing from [`registry`] is declared
-/// (its checks validate) but not collected by this version: its checks report `error`.
-pub static SPECS: &[ProbeSpec] = &[
-    ProbeSpec {
-        name: "ldap.root_dse",
-        summary:
-            "Anonymous rootDSE read of a domain controller: functional levels and naming contexts",
-        fields: &[
-            "forest_functionality",
-            "forest_level_name",
-            "domain_functionality",
-            "domain_level_name",
-            "domain_controller_functionality",
-            "dns_host_name",
-            "default_naming_context",
-            "root_domain_naming_context",
-            "configuration_naming_context",
-            "schema_naming_context",
-            "answered_by",
-            "dc_found_by",
-            "transport",
-        ],
-        needs: "give --dc HOST or --domain NAME",
-        check_params: no_params,
-        applies: always,
-    },
-    ProbeSpec {
-        name: "ldap.directory",
-        summary: "Bound LDAP reads: schema version, trusts, UPN suffixes, domain controllers, containers",
-        fields: &[
-            "forest_functionality",
-            "forest_level_name",
-            "domain_functionality",
-            "domain_level_name",
-            "domain_controller_functionality",
-            "dns_host_name",
-            "default_naming_context",
-            "root_domain_naming_context",
-            "configuration_naming_context",
-            "schema_naming_context",
-            "schema_version",
-            "schema_version_name",
-            "trusts",
-            "forest_trusts",
-            "topology",
-            "upn_suffixes",
-            "non_routable_upn_suffixes",
-            "domain_controllers",
-            "dc_operating_systems",
-            "old_dcs",
-            "adfs_container",
-            "system_management_container",
-            "recycle_bin_enabled",
-            "answered_by",
-            "transport",
-        ],
-        needs: "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
-        check_params: no_params,
-        applies: always,
-    },
-    ProbeSpec {
-        name: "dns.srv",
-        summary:
-            "Active Directory SRV records of a domain: targets, whether they resolve and answer",
-        fields: &[
-            "name",
-            "domain",
-            "purpose",
-            "forest_root",
-            "outcome",
-            "detail",
-            "targets",
-            "unresolved_targets",
-            "stale_targets",
-            "expected_dcs",
-            "missing_dcs",
-        ],
-        needs: "give --domain NAME",
-        check_params: no_params,
-        applies: always,
-    },
-    ProbeSpec {
-        name: "dns.cname",
-        summary: "CNAME records Intune needs per UPN suffix, aliases in the suffix's zone followed",
-        fields: &[
-            "name",
-            "suffix",
-            "purpose",
-            "outcome",
-            "target",
-            "chain",
-            "record_to_create",
-            "detail",
-        ],
-        needs: "give --domain NAME or --upn-suffix NAME",
-        check_params: no_params,
-        applies: always,
-    },
-    ProbeSpec {
-        name: "dns.m365",
-        summary: "Microsoft 365 records of a domain: MS=ms verification TXT, MX, autodiscover, SPF",
-        fields: &[
-            "suffix",
-            "txt_outcome",
-            "ms_verification",
-            "mx_hosts",
-            "autodiscover_target",
-            "autodiscover_outcome",
-            "spf_records",
-            "spf_count",
-        ],
-        needs: "give --domain NAME or --upn-suffix NAME",
-        check_params: no_params,
-        applies: always,
-    },
-    ProbeSpec {
-        name: "dns.adfs_name",
-        summary: "Record type of an AD FS service name (A, AAAA or CNAME)",
-        fields: &[
-            "name",
-            "outcome",
-            "record_type",
-            "cname_target",
-            "addresses",
-        ],
-        needs: "give --adfs NAME",
-        check_params: no_params,
-        applies: always,
-    },
-    ProbeSpec {
-        name: "tcp.connect",
-        summary:
-            "TCP connect to host:port, classified open, closed, filtered, unreachable or unresolved",
-        fields: &[
-            "host", "port", "address", "roles", "state", "reason", "vantage", "source",
-        ],
-        needs: "give --dc HOST (or --domain NAME once DC discovery exists), --mp HOST or \
-                --adfs NAME for those roles, and --cloud-endpoints for Microsoft's endpoints",
-        check_params: tcp::check_params,
-        applies: tcp::applies,
-    },
-    ProbeSpec {
-        name: "https.endpoint",
-        summary: "TLS handshake and GET to an HTTPS endpoint: trust, issuer, expiry, proxy, TLS inspection",
-        fields: &[
-            "host",
-            "port",
-            "path",
-            "address",
-            "roles",
-            "vantage",
-            "source",
-            "proxy",
-            "tls",
-            "tls_detail",
-            "tls_version",
-            "insecure_tls",
-            "issuer",
-            "subject_name",
-            "not_after",
-            "days_to_expiry",
-            "tls_inspection",
-            "public_issuers",
-            "no_inspection",
-            "http_status",
-            "http_error",
-        ],
-        needs: "give --cloud-endpoints (Microsoft's endpoints, or lab stand-ins via --target) \
-                or --adfs NAME",
-        check_params: https::check_params,
-        applies: https::applies,
-    },
-    ProbeSpec {
-        name: "configmgr.ad_sites",
-        summary: "Configuration Manager sites and management points published in Active Directory",
-        fields: &["container", "sites", "management_points", "adds_scopes"],
-        needs: "give --dc HOST and --bind-user USER",
-        check_params: no_params,
-        applies: always,
-    },
-    ProbeSpec {
-        name: "configmgr.mp_list",
-        summary: "A management point's MPLIST over HTTP (build number), or the version the admin declared",
-        fields: &[
-            "build",
-            "release",
-            "support_end",
-            "support_note",
-            "community",
-            "source",
-            "site_code",
-            "mp_fqdn",
-            "answered_by",
-            "published_in_ad",
-            "ad_site_code",
-            "vantage",
-        ],
-        needs: "give --mp HOST, or --configmgr-version 5.00.NNNN.NNNN, or a bind to discover MPs in AD",
-        check_params: no_params,
-        applies: always,
-    },
-    ProbeSpec {
-        name: "configmgr.site",
-        summary: "Per site: its build (the lowest of its MPs), whether the MPs agree, which AD entries are stale",
-        fields: &[
-            "site_code",
-            "mps",
-            "builds",
-            "build_mismatch",
-            "stale_mps",
-            "failures",
-            "build",
-            "release",
-            "support_end",
-            "support_note",
-            "community",
-            "source",
-        ],
-        needs: "needs at least one management point answer (--mp HOST or AD discovery)",
-        check_params: no_params,
-        applies: always,
-    },
-];
-
-pub fn spec(name: &str) -> Option<&'static ProbeSpec> {
-    SPECS.iter().find(|s| s.name == name)
-}
-
-pub fn names() -> Vec<&'static str> {
-    SPECS.iter().map(|s| s.name).collect()
-}
+pub use services::{ServiceError, Services};
+pub use spec::{Ask, ProbeSpec};
 
 /// A JSON object literal as observation fields (`json!({...})` in, a map out).
 pub(crate) fn fields(v: Value) -> Map<String, Value> {
@@ -299,8 +49,8 @@ pub struct Request {
 /// What a probe may read when planning its queries.
 pub struct PlanInput<'a> {
     pub config: &'a ScanConfig,
-    /// The in-scope checks that name this probe.
-    pub checks: &'a [&'a Check],
+    /// What the in-scope checks that name this probe ask of it.
+    pub checks: &'a [Ask<'a>],
     /// Observations of earlier stages (e.g. DCs found by DNS).
     pub prior: &'a [Observation],
 }
@@ -325,6 +75,8 @@ impl std::fmt::Debug for Secrets {
 /// Shared by all probes of a scan.
 pub struct ProbeContext {
     pub config: Arc<ScanConfig>,
+    /// The resolver, TLS roots and clients, built once per scan.
+    pub services: Arc<Services>,
     pub secrets: Secrets,
     pub timeout: Duration,
     /// Where the scan runs from: host name, so reports from several places can be told apart.
@@ -360,19 +112,6 @@ impl ProbeError {
 #[async_trait]
 pub trait Probe: Send + Sync {
     fn spec(&self) -> &'static ProbeSpec;
-    /// Earlier stages run first so later probes can use what they found.
-    fn stage(&self) -> u8 {
-        1
-    }
-    /// Probes whose observations this one plans from; the runner runs them when this one is needed.
-    fn reads(&self) -> &'static [&'static str] {
-        &[]
-    }
-    /// How long the runner lets one request take; probes that make several round trips
-    /// (bind, then searches) get more than one timeout.
-    fn time_budget(&self, timeout: Duration) -> Duration {
-        timeout
-    }
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request>;
     async fn observe(
         &self,
@@ -391,10 +130,10 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),
-        Arc::new(dns::DnsSrv::default()),
-        Arc::new(dns::DnsCname::default()),
-        Arc::new(dns::DnsM365::default()),
-        Arc::new(dns::DnsAdfsName::default()),
+        Arc::new(dns::DnsSrv),
+        Arc::new(dns::DnsCname),
+        Arc::new(dns::DnsM365),
+        Arc::new(dns::DnsAdfsName),
     ]
 }
 
@@ -408,7 +147,7 @@ pub fn effective_scopes(config: &ScanConfig, observations: &[Observation]) -> Ve
         }
     };
     if !config.mps.is_empty() || config.configmgr_version.is_some() {
-        add(configmgr::SCOPE);
+        add(CONFIGMGR_SCOPE);
     }
     for obs in observations {
         if let Some(Value::Array(extra)) = obs.fields.get("adds_scopes") {
@@ -416,16 +155,4 @@ pub fn effective_scopes(config: &ScanConfig, observations: &[Observation]) -> Ve
         }
     }
     scopes
-}
-
-/// True when this version can collect the probe (else its checks say "not available yet").
-pub fn implemented(name: &str) -> bool {
-    registry().iter().any(|p| p.spec().name == name)
-}
-
-pub(crate) use tcp::resolve;
-
-/// The build number inside a ConfigMgr version (5.00.9128.1000 -> 9128), for flag validation.
-pub fn configmgr_build(version: &str) -> Option<u32> {
-    configmgr::releases::build_of(version)
 }

@@ -6,7 +6,7 @@
 //! the environment, the second is a finding that could not be assessed.
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
@@ -16,27 +16,10 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 
-use crate::config::ScanConfig;
+use crate::config::{parse_dns_server, ScanConfig};
 
 /// Queries sent per name and type when the server does not answer (the first try included).
 pub const ATTEMPTS: u32 = 2;
-
-/// Parses a `--dns-server` value: `10.0.0.53`, `10.0.0.53:5353`, `[fd00::53]:53` or `fd00::53`.
-pub fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
-    let s = s.trim();
-    if let Ok(addr) = s.parse::<SocketAddr>() {
-        if addr.port() == 0 {
-            return Err(format!("\"{s}\": port 0 is not a DNS server port"));
-        }
-        return Ok(addr);
-    }
-    if let Ok(ip) = s.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, 53));
-    }
-    Err(format!(
-        "\"{s}\" is not ADDR or ADDR:PORT (an IP address, e.g. 10.0.0.53 or 10.0.0.53:5353)"
-    ))
-}
 
 pub use super::names::normalise as normalize;
 

@@ -14,8 +14,11 @@ use crate::config::ScanConfig;
 /// Debian's bundle of the system's trusted roots.
 const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-/// Builds the client config; fails on an unreadable or empty `--ca-cert` file.
-pub fn client_config(config: &ScanConfig) -> Result<Arc<ClientConfig>, String> {
+/// Builds the client config over the scan's trust roots.
+pub fn client_config(
+    config: &ScanConfig,
+    roots: Arc<RootCertStore>,
+) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -26,9 +29,7 @@ pub fn client_config(config: &ScanConfig) -> Result<Arc<ClientConfig>, String> {
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
             .with_no_client_auth()
     } else {
-        builder
-            .with_root_certificates(roots(config)?)
-            .with_no_client_auth()
+        builder.with_root_certificates(roots).with_no_client_auth()
     };
     Ok(Arc::new(tls))
 }

@@ -4,7 +4,7 @@
 //! (commas, quotes and newlines survive). Cells starting with = + - @ or a tab/CR get a leading
 //! apostrophe so an environment string cannot become a formula (CSV injection).
 
-use super::{Format, RenderError, View};
+use super::{Format, FormatName, RenderError, View};
 
 pub struct Csv;
 
@@ -44,6 +44,10 @@ impl Format for Csv {
         "csv"
     }
 
+    fn kind(&self) -> FormatName {
+        FormatName::Csv
+    }
+
     fn file_name(&self) -> &'static str {
         "checklist.csv"
     }
@@ -75,7 +79,7 @@ impl Format for Csv {
                         Some(was) => format!(
                             "{} (was {})",
                             c.state.label(),
-                            super::view::status_label(was)
+                            super::finding::status_label(was)
                         ),
                         None => c.state.label().to_string(),
                     })
@@ -99,7 +103,7 @@ impl Format for Csv {
                     .unwrap_or_default();
                 let row = [
                     item.number.to_string(),
-                    super::view::status_label(f.status).to_string(),
+                    super::finding::status_label(f.status).to_string(),
                     f.title.clone(),
                     f.check_id.clone(),
                     f.area.clone(),

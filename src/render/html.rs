@@ -1,11 +1,14 @@
 //! report.html: one self-contained file, readable without JavaScript, printable.
 
+use std::sync::OnceLock;
+
 use base64::Engine;
 use handlebars::{handlebars_helper, Handlebars};
+use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{Format, RenderError, View};
+use super::{Context, Format, FormatName, RenderError, View};
 
 const TEMPLATE: &str = include_str!("../../templates/report.html.hbs");
 const STYLE: &str = include_str!("../../templates/report.css");
@@ -34,9 +37,33 @@ fn content_security_policy() -> String {
     )
 }
 
+/// The layout's context plus our own static assets (not environment data: inserted raw).
+#[derive(Serialize)]
+struct Page<'a> {
+    #[serde(flatten)]
+    context: Context<'a>,
+    style: &'static str,
+    script: &'static str,
+    csp: String,
+}
+
+fn compiled() -> &'static Result<Handlebars<'static>, String> {
+    static COMPILED: OnceLock<Result<Handlebars<'static>, String>> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        super::compile(
+            &[("main", TEMPLATE), ("rerun", RERUN), ("badges", BADGES)],
+            register_helpers,
+        )
+    })
+}
+
 impl Format for Html {
     fn name(&self) -> &'static str {
         "html"
+    }
+
+    fn kind(&self) -> FormatName {
+        FormatName::Html
     }
 
     fn file_name(&self) -> &'static str {
@@ -44,21 +71,12 @@ impl Format for Html {
     }
 
     fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
-        let mut hb = Handlebars::new();
-        hb.set_strict_mode(true);
-        register_helpers(&mut hb);
-        super::register_partials(&mut hb, &[("rerun", RERUN), ("badges", BADGES)])?;
-        let mut ctx = view.context();
-        if let Some(obj) = ctx.as_object_mut() {
-            // Our own static assets, not environment data: the template inserts them raw.
-            obj.insert("style".into(), Value::from(STYLE));
-            obj.insert("script".into(), Value::from(SCRIPT));
-            obj.insert("csp".into(), Value::from(content_security_policy()));
-        }
-        hb.render_template(TEMPLATE, &ctx)
-            .map_err(|e| RenderError::Template {
-                name: "report.html.hbs".into(),
-                message: e.to_string(),
-            })
+        let page = Page {
+            context: view.context(),
+            style: STYLE,
+            script: SCRIPT,
+            csp: content_security_policy(),
+        };
+        super::render_with(compiled(), "report.html.hbs", &page)
     }
 }

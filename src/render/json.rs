@@ -1,6 +1,6 @@
 //! report.json, for machines and for `evaluate`.
 
-use super::{Format, RenderError, View};
+use super::{Format, FormatName, RenderError, View};
 use crate::report::Report;
 
 pub struct Json;
@@ -20,6 +20,10 @@ pub fn to_text(report: &Report) -> Result<String, RenderError> {
 impl Format for Json {
     fn name(&self) -> &'static str {
         "json"
+    }
+
+    fn kind(&self) -> FormatName {
+        FormatName::Json
     }
 
     fn file_name(&self) -> &'static str {

@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{Format, RenderError, View};
-use crate::evaluate::{Finding, Status};
+use super::{Format, FormatName, RenderError, View};
+use crate::evaluate::Status;
+use crate::report::ReportFinding;
 
 pub struct Junit;
 
@@ -30,7 +31,7 @@ pub fn xml(s: &str) -> String {
     out
 }
 
-fn details(f: &Finding) -> String {
+fn details(f: &ReportFinding) -> String {
     let mut d = format!(
         "observed: {}\nexpected: {}",
         f.observed.as_deref().unwrap_or("(nothing observed)"),
@@ -54,23 +55,27 @@ impl Format for Junit {
         "junit"
     }
 
+    fn kind(&self) -> FormatName {
+        FormatName::Junit
+    }
+
     fn file_name(&self) -> &'static str {
         "junit.xml"
     }
 
     fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
         let r = view.report;
-        let mut areas: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+        let mut areas: BTreeMap<&str, Vec<&ReportFinding>> = BTreeMap::new();
         for f in &r.findings {
             areas.entry(f.area.as_str()).or_default().push(f);
         }
-        let count = |fs: &[&Finding], pick: &dyn Fn(&Finding) -> bool| {
+        let count = |fs: &[&ReportFinding], pick: &dyn Fn(&ReportFinding) -> bool| {
             fs.iter().filter(|f| pick(f)).count()
         };
-        let skipped = |f: &Finding| f.status == Status::NotApplicable || f.is_excepted();
-        let failure = |f: &Finding| f.status == Status::Fail && !f.is_excepted();
-        let error = |f: &Finding| f.status == Status::Error && !f.is_excepted();
-        let all: Vec<&Finding> = r.findings.iter().collect();
+        let skipped = |f: &ReportFinding| f.status == Status::NotApplicable || f.is_excepted();
+        let failure = |f: &ReportFinding| f.status == Status::Fail && !f.is_excepted();
+        let error = |f: &ReportFinding| f.status == Status::Error && !f.is_excepted();
+        let all: Vec<&ReportFinding> = r.findings.iter().collect();
         // The JUnit schema's timestamp has no zone designator; generated_at is UTC.
         let timestamp = r.generated_at.trim_end_matches('Z');
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

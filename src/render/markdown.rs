@@ -1,8 +1,10 @@
 //! report.md: the checklist in Markdown, for tickets and wikis.
 
+use std::sync::OnceLock;
+
 use handlebars::Handlebars;
 
-use super::{Format, RenderError, View};
+use super::{Format, FormatName, RenderError, View};
 
 const TEMPLATE: &str = include_str!("../../templates/report.md.hbs");
 const RERUN: &str = include_str!("../../templates/rerun.md.hbs");
@@ -10,9 +12,26 @@ const BADGES: &str = include_str!("../../templates/badges.md.hbs");
 
 pub struct Markdown;
 
+fn compiled() -> &'static Result<Handlebars<'static>, String> {
+    static COMPILED: OnceLock<Result<Handlebars<'static>, String>> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        super::compile(
+            &[("main", TEMPLATE), ("rerun", RERUN), ("badges", BADGES)],
+            |hb| {
+                hb.register_escape_fn(escape_md);
+                super::html::register_helpers(hb);
+            },
+        )
+    })
+}
+
 impl Format for Markdown {
     fn name(&self) -> &'static str {
         "md"
+    }
+
+    fn kind(&self) -> FormatName {
+        FormatName::Md
     }
 
     fn file_name(&self) -> &'static str {
@@ -20,16 +39,7 @@ impl Format for Markdown {
     }
 
     fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
-        let mut hb = Handlebars::new();
-        hb.set_strict_mode(true);
-        hb.register_escape_fn(escape_md);
-        super::html::register_helpers(&mut hb);
-        super::register_partials(&mut hb, &[("rerun", RERUN), ("badges", BADGES)])?;
-        hb.render_template(TEMPLATE, &view.context())
-            .map_err(|e| RenderError::Template {
-                name: "report.md.hbs".into(),
-                message: e.to_string(),
-            })
+        super::render_with(compiled(), "report.md.hbs", &view.context())
     }
 }
 

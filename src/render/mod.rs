@@ -1,8 +1,11 @@
 //! Output formats: one module per format behind the [`Format`] trait.
 //!
-//! To add a format: write a module with a type implementing [`Format`] and list it in [`formats`].
+//! To add a format: write a module with a type implementing [`Format`], name it in
+//! [`FormatName`] and list it in [`formats`].
 
 mod csv;
+pub mod diff;
+mod finding;
 mod html;
 mod json;
 mod junit;
@@ -13,11 +16,64 @@ mod view;
 use std::path::{Path, PathBuf};
 
 pub use self::csv::cell as csv_cell;
+pub use finding::{status_label, FindingView};
 pub use junit::xml as xml_escape;
 pub use markdown::escape_md;
-pub use view::View;
+pub use view::{Context, View};
 
 use crate::report::Report;
+
+/// The formats `--format` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatName {
+    Html,
+    Json,
+    Md,
+    Csv,
+    Junit,
+}
+
+impl FormatName {
+    pub const ALL: [FormatName; 5] = [
+        FormatName::Html,
+        FormatName::Json,
+        FormatName::Md,
+        FormatName::Csv,
+        FormatName::Junit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormatName::Html => "html",
+            FormatName::Json => "json",
+            FormatName::Md => "md",
+            FormatName::Csv => "csv",
+            FormatName::Junit => "junit",
+        }
+    }
+}
+
+impl std::str::FromStr for FormatName {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<FormatName, String> {
+        FormatName::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s.trim())
+            .ok_or_else(|| {
+                format!(
+                    "unknown format \"{s}\", expected some of {}",
+                    format_names().join(",")
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for FormatName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -33,24 +89,47 @@ pub enum RenderError {
 pub trait Format {
     /// Name used by `--format`.
     fn name(&self) -> &'static str;
+    fn kind(&self) -> FormatName;
     /// File written into `--out`.
     fn file_name(&self) -> &'static str;
     fn render(&self, view: &View<'_>) -> Result<String, RenderError>;
 }
 
-/// Registers template partials (the re-run blocks live in their own files).
-fn register_partials(
-    hb: &mut handlebars::Handlebars<'_>,
-    partials: &[(&str, &str)],
-) -> Result<(), RenderError> {
-    for (name, text) in partials {
-        hb.register_partial(name, *text)
-            .map_err(|e| RenderError::Template {
-                name: format!("{name} partial"),
-                message: e.to_string(),
-            })?;
+/// A layout's templates, compiled on first use and kept for the run: the main template
+/// under `main`, its partials (the re-run blocks live in their own files) by name.
+fn compile(
+    templates: &[(&str, &str)],
+    setup: impl FnOnce(&mut handlebars::Handlebars<'static>),
+) -> Result<handlebars::Handlebars<'static>, String> {
+    let mut hb = handlebars::Handlebars::new();
+    hb.set_strict_mode(true);
+    setup(&mut hb);
+    for (name, text) in templates {
+        if *name == "main" {
+            hb.register_template_string(name, *text)
+        } else {
+            hb.register_partial(name, *text)
+        }
+        .map_err(|e| format!("template {name}: {e}"))?;
     }
-    Ok(())
+    Ok(hb)
+}
+
+/// Renders a compiled layout with a context.
+fn render_with<T: serde::Serialize>(
+    compiled: &Result<handlebars::Handlebars<'static>, String>,
+    file: &str,
+    context: &T,
+) -> Result<String, RenderError> {
+    let hb = compiled.as_ref().map_err(|e| RenderError::Template {
+        name: file.into(),
+        message: e.clone(),
+    })?;
+    hb.render("main", context)
+        .map_err(|e| RenderError::Template {
+            name: file.into(),
+            message: e.to_string(),
+        })
 }
 
 pub fn formats() -> Vec<Box<dyn Format>> {
@@ -65,6 +144,11 @@ pub fn formats() -> Vec<Box<dyn Format>> {
 
 pub fn format_names() -> Vec<&'static str> {
     formats().iter().map(|f| f.name()).collect()
+}
+
+/// Parses `--format` values (comma-separated lists already split).
+pub fn parse_formats(names: &[String]) -> Result<Vec<FormatName>, String> {
+    names.iter().map(|n| n.parse()).collect()
 }
 
 /// A writer that hashes what passes through it.
@@ -90,7 +174,7 @@ impl<W: std::io::Write> std::io::Write for Hashing<W> {
 pub fn write_all(
     report: &Report,
     dir: &Path,
-    chosen: &[String],
+    chosen: &[FormatName],
 ) -> Result<Vec<PathBuf>, RenderError> {
     let write_err = |path: &Path, source| RenderError::Write {
         path: path.display().to_string(),
@@ -100,7 +184,7 @@ pub fn write_all(
     // report.json is streamed to disk while hashed (to a sink when not chosen), so a large
     // report is never held as text too; the other formats quote the hash.
     let json_path = dir.join("report.json");
-    let sink: Box<dyn std::io::Write> = if chosen.iter().any(|c| c == "json") {
+    let sink: Box<dyn std::io::Write> = if chosen.contains(&FormatName::Json) {
         let file = std::fs::File::create(&json_path).map_err(|e| write_err(&json_path, e))?;
         Box::new(std::io::BufWriter::new(file))
     } else {
@@ -125,12 +209,9 @@ pub fn write_all(
     let digest = sha2::Digest::finalize(out.hash);
     let view = View::with_sha256(report, &digest);
     let mut written = Vec::new();
-    for format in formats()
-        .iter()
-        .filter(|f| chosen.iter().any(|c| c == f.name()))
-    {
+    for format in formats().iter().filter(|f| chosen.contains(&f.kind())) {
         let path = dir.join(format.file_name());
-        if format.name() != "json" {
+        if format.kind() != FormatName::Json {
             let text = format.render(&view)?;
             std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
         }

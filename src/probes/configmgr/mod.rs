@@ -3,20 +3,21 @@
 
 mod mplist;
 pub mod releases;
+pub mod spec;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::ldap::{all, connect_bound, first};
-use super::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 use crate::observation::{Observation, ObservationStatus};
+use crate::probes::ldap::{all, connect_bound, first};
+use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 
 pub use mplist::{capabilities_version, parse_mplist};
 
 /// The scope a discovered site or a given MP brings into the scan.
-pub const SCOPE: &str = "configmgr";
+pub use crate::vocab::CONFIGMGR_SCOPE as SCOPE;
 
 fn release_fields(build: u32, ctx: &ProbeContext) -> Map<String, Value> {
     let today = time::OffsetDateTime::now_utc().date();
@@ -45,15 +46,11 @@ pub struct AdSites;
 #[async_trait]
 impl Probe for AdSites {
     fn spec(&self) -> &'static ProbeSpec {
-        super::spec("configmgr.ad_sites").expect("declared in SPECS")
+        &spec::AD_SITES
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
         super::ldap::plan(input.config)
-    }
-
-    fn time_budget(&self, timeout: std::time::Duration) -> std::time::Duration {
-        timeout * 6
     }
 
     async fn observe(
@@ -133,19 +130,7 @@ pub struct MpList;
 #[async_trait]
 impl Probe for MpList {
     fn spec(&self) -> &'static ProbeSpec {
-        super::spec("configmgr.mp_list").expect("declared in SPECS")
-    }
-
-    fn stage(&self) -> u8 {
-        2
-    }
-
-    fn reads(&self) -> &'static [&'static str] {
-        &["configmgr.ad_sites"]
-    }
-
-    fn time_budget(&self, timeout: std::time::Duration) -> std::time::Duration {
-        timeout * 2
+        &spec::MP_LIST
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
@@ -211,9 +196,9 @@ impl Probe for MpList {
             .and_then(Value::as_str)
             .unwrap_or(&req.subject);
         let base = mplist::base_url(mp);
-        let client = mplist::client(ctx).map_err(ProbeError::Failed)?;
+        let client = ctx.services.http()?;
         let (status, body) = mplist::get(
-            &client,
+            client,
             &format!("{base}/SMS_MP/.sms_aut?MPLIST"),
             ctx.timeout,
         )
@@ -223,7 +208,7 @@ impl Probe for MpList {
             let mut reason = format!("MPLIST answered HTTP {status}");
             if status == 500 {
                 let cert = mplist::get(
-                    &client,
+                    client,
                     &format!("{base}/SMS_MP/.sms_aut?MPCERT"),
                     ctx.timeout,
                 )
@@ -262,15 +247,7 @@ pub struct Site;
 #[async_trait]
 impl Probe for Site {
     fn spec(&self) -> &'static ProbeSpec {
-        super::spec("configmgr.site").expect("declared in SPECS")
-    }
-
-    fn stage(&self) -> u8 {
-        3
-    }
-
-    fn reads(&self) -> &'static [&'static str] {
-        &["configmgr.mp_list"]
+        &spec::SITE
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
@@ -295,7 +272,7 @@ impl Probe for Site {
                 req.subject,
                 req.fields
                     .get("failures")
-                    .map(crate::catalog::display)
+                    .map(crate::observation::display)
                     .unwrap_or_default()
             ))),
         }

@@ -5,8 +5,6 @@ use std::time::Duration;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::probes::ProbeContext;
-
 /// An MPLIST is a few hundred bytes per MP; anything this big is not one.
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -38,22 +36,6 @@ pub fn host_of(mp: &str) -> String {
         _ => host_port,
     };
     host.trim_matches(['[', ']']).to_ascii_lowercase()
-}
-
-pub fn client(ctx: &ProbeContext) -> Result<reqwest::Client, String> {
-    let tls = crate::probes::tls::client_config(&ctx.config)?;
-    let mut builder = reqwest::Client::builder()
-        .use_preconfigured_tls((*tls).clone())
-        .timeout(ctx.timeout)
-        .connect_timeout(ctx.timeout)
-        // Management points are internal: a proxy from the environment would only get in the way.
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("readyscan/", env!("CARGO_PKG_VERSION")));
-    for (name, ip) in &ctx.config.resolve {
-        builder = builder.resolve(name, std::net::SocketAddr::new(*ip, 0));
-    }
-    builder.build().map_err(|e| format!("HTTP client: {e}"))
 }
 
 /// GET with a cap on the body; returns the status and the body as text.

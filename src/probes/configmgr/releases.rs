@@ -101,13 +101,7 @@ fn parse_date(s: &str) -> Option<Date> {
 
 /// The build number inside a full version: 5.00.7958.1000 -> 7958; a bare 7958 stays.
 pub fn build_of(version: &str) -> Option<u32> {
-    let parts: Vec<&str> = version.trim().split('.').collect();
-    let build = match parts.len() {
-        1 => parts[0],
-        n if n >= 3 => parts[2],
-        _ => return None,
-    };
-    build.parse().ok()
+    crate::config::configmgr_build(version)
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ impl ReadOnlyLdap {
     ) -> Result<ReadOnlyLdap, String> {
         let port = transport.port();
         let place = format!("{dc}:{port} ({transport})");
-        let addr = crate::probes::resolve(dc, port, ctx).await?;
+        let addr = crate::probes::net::resolve(dc, port, ctx).await?;
         let tcp = tokio::time::timeout(ctx.timeout, tokio::net::TcpStream::connect(addr))
             .await
             .map_err(|_| {

@@ -1,6 +1,7 @@
 //! Active Directory over LDAP: `ldap.root_dse` (anonymous) and `ldap.directory` (needs a bind).
 
 mod conn;
+pub mod spec;
 
 use std::collections::HashMap;
 
@@ -9,9 +10,9 @@ use serde_json::{json, Map, Value};
 
 pub use conn::{BindError, ReadOnlyLdap, Transport};
 
-use super::names::non_routable;
-use super::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 use crate::config::{LdapSecurity, ScanConfig};
+use crate::probes::names::non_routable;
+use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 
 /// Functional level values (MS-ADTS 3.1.1.3.2) and their Windows Server names.
 const LEVELS: &[(i64, &str)] = &[
@@ -102,7 +103,7 @@ async fn dcs_for(
         )));
     };
     let name = format!("_ldap._tcp.dc._msdcs.{domain}");
-    let dns = super::resolver::Dns::new(&ctx.config, ctx.timeout).map_err(ProbeError::Failed)?;
+    let dns = ctx.services.dns()?;
     let outcome = dns
         .query(&name, hickory_resolver::proto::rr::RecordType::SRV)
         .await
@@ -174,16 +175,11 @@ fn root_dse_fields(entry: &ldap3::SearchEntry) -> Map<String, Value> {
 #[async_trait]
 impl Probe for RootDse {
     fn spec(&self) -> &'static ProbeSpec {
-        super::spec("ldap.root_dse").expect("declared in SPECS")
+        &spec::ROOT_DSE
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
         plan(input.config)
-    }
-
-    /// Plain LDAP, then LDAPS, maybe on a second DC.
-    fn time_budget(&self, timeout: std::time::Duration) -> std::time::Duration {
-        timeout * 4
     }
 
     /// Anonymous: plain LDAP first (the rootDSE is public), LDAPS if 389 is closed.
@@ -192,7 +188,7 @@ impl Probe for RootDse {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        let tls = super::tls::client_config(&ctx.config).map_err(ProbeError::Failed)?;
+        let tls = ctx.services.tls.clone();
         let mut errors = Vec::new();
         let (dcs, found_by) = dcs_for(req, ctx).await?;
         for dc in dcs {
@@ -223,16 +219,11 @@ impl Probe for RootDse {
 #[async_trait]
 impl Probe for Directory {
     fn spec(&self) -> &'static ProbeSpec {
-        super::spec("ldap.directory").expect("declared in SPECS")
+        &spec::DIRECTORY
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
         plan(input.config)
-    }
-
-    /// Several searches after the bind: give it more than one timeout.
-    fn time_budget(&self, timeout: std::time::Duration) -> std::time::Duration {
-        timeout * 8
     }
 
     async fn observe(
@@ -269,7 +260,7 @@ pub async fn connect_bound(
         LdapSecurity::Starttls => &[Transport::StartTls],
         LdapSecurity::Plain => &[Transport::Plain],
     };
-    let tls = super::tls::client_config(&ctx.config).map_err(ProbeError::Failed)?;
+    let tls = ctx.services.tls.clone();
     let mut errors = Vec::new();
     for dc in dcs_for(req, ctx).await?.0 {
         for &transport in transports {

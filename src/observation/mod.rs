@@ -1,4 +1,12 @@
 //! Observations: what the probes saw, as plain data that can be saved and judged again offline.
+//! Reading saved sets ([`read`]), combining sets from several hosts ([`merge`]) and the
+//! `subject @ vantage` convention ([`subject`]) live here, beside the data they handle.
+
+pub mod merge;
+pub mod read;
+pub mod subject;
+
+pub use read::{parse_observations, read_observations, InputError, SCHEMA_VERSION};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -16,7 +24,7 @@ pub struct Observation {
     /// Why the probe failed or why the subject needs no check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Machine-readable failure kind (`timeout`, `needs_bind`, `failed`).
+    /// Machine-readable failure kind (`timeout`, `needs_bind`, `failed`, `not_applicable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// What checks compare; on failure, only what was known before asking (host, role, purpose).
@@ -96,4 +104,16 @@ pub struct Vantage {
 pub struct ObservationSet {
     pub scan: ScanInfo,
     pub observations: Vec<Observation>,
+}
+
+/// A value as a reader sees it: strings bare, lists comma-separated.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "(none)".into(),
+        Value::Array(items) if items.is_empty() => "(none)".into(),
+        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
 }

@@ -2,84 +2,14 @@
 //! where a scan runs, so network observations keep their vantage (`subject @ vantage`); other
 //! observations are deduplicated when the scans agree and kept per vantage when they do not.
 //! The merged result is an ordinary observation set, so the merged report.json can be judged
-//! again; conflicts are derived from the findings, the same way every time.
+//! again; conflicts are derived from its findings afterwards (`postprocess::conflicts`).
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::evaluate::{Finding, Status};
-use crate::observation::{Observation, ObservationSet, ScanInfo, Vantage};
-
-/// Joins a subject and the vantage it was seen from.
-pub const SEPARATOR: &str = " @ ";
-
-/// A check whose result differs between vantage points, shown side by side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Conflict {
-    pub check_id: String,
-    pub title: String,
-    pub area: String,
-    /// The subject without its vantage.
-    pub subject: String,
-    pub sides: Vec<Side>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Side {
-    pub vantage: String,
-    pub status: Status,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-/// Splits `subject @ vantage`.
-pub fn split(subject: &str) -> Option<(&str, &str)> {
-    subject.rsplit_once(SEPARATOR)
-}
-
-/// Conflicts of a merged report: findings of one check and subject seen from several vantages
-/// with different statuses. Reports that are not merged have none.
-pub fn conflicts(findings: &[Finding], scan: &ScanInfo) -> Vec<Conflict> {
-    if scan.vantages.is_empty() {
-        return Vec::new();
-    }
-    let mut groups: Vec<((&str, &str), Vec<&Finding>)> = Vec::new();
-    for f in findings {
-        let Some((base, _)) = split(&f.subject) else {
-            continue;
-        };
-        let key = (f.check_id.as_str(), base);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(f),
-            None => groups.push((key, vec![f])),
-        }
-    }
-    groups
-        .into_iter()
-        .filter(|(_, fs)| fs.iter().any(|f| f.status != fs[0].status))
-        .map(|((check_id, base), fs)| Conflict {
-            check_id: check_id.to_string(),
-            title: fs[0].title.clone(),
-            area: fs[0].area.clone(),
-            subject: base.to_string(),
-            sides: fs
-                .iter()
-                .map(|f| Side {
-                    vantage: split(&f.subject)
-                        .map(|(_, v)| v.to_string())
-                        .unwrap_or_default(),
-                    status: f.status,
-                    observed: f.observed.clone(),
-                    reason: f.reason.clone(),
-                })
-                .collect(),
-        })
-        .collect()
-}
+use super::subject::{split, with_vantage};
+use super::{Observation, ObservationSet, ScanInfo, Vantage};
 
 /// Network observations carry the vantage they were made from.
 fn is_network(o: &Observation) -> bool {
@@ -129,7 +59,7 @@ pub fn merge(inputs: Vec<(String, ObservationSet)>) -> ObservationSet {
                 merged.push(o.clone());
             } else if is_network(o) {
                 let mut o = o.clone();
-                o.subject = format!("{}{SEPARATOR}{name}", o.subject);
+                o.subject = with_vantage(&o.subject, name);
                 o.fields
                     .insert("vantage".into(), Value::from(name.as_str()));
                 merged.push(o);
@@ -154,7 +84,7 @@ pub fn merge(inputs: Vec<(String, ObservationSet)>) -> ObservationSet {
         } else {
             // The scans disagree: keep every answer, each under its vantage.
             for (name, mut o) in seen {
-                o.subject = format!("{}{SEPARATOR}{name}", o.subject);
+                o.subject = with_vantage(&o.subject, &name);
                 o.fields.insert("vantage".into(), Value::from(name));
                 merged.push(o);
             }

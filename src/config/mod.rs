@@ -1,15 +1,19 @@
-//! What to scan and how: a TOML file (`--config`) merged with command-line flags.
+//! What to scan and how. A TOML file (`--config`) and the command-line flags each fill a
+//! [`Settings`]; flags are layered over the file and the result is validated once into a
+//! [`ScanConfig`], with every problem named by its flag or file:line:column.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{line_col, SCOPES};
+mod settings;
 
-pub const DEFAULT_SCOPES: &[&str] = &["core", "intune"];
+pub use settings::{Given, Origin, Settings};
+
+use crate::vocab::{DEFAULT_SCOPES, SCOPES};
+
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_CONCURRENCY: usize = 64;
 pub const DEFAULT_PER_HOST: usize = 8;
@@ -103,128 +107,6 @@ impl Default for ScanConfig {
     }
 }
 
-/// The config file as written; every key optional, unknown keys rejected.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigFile {
-    pub scopes: Option<Vec<String>>,
-    pub timeout: Option<String>,
-    pub concurrency: Option<usize>,
-    pub per_host: Option<usize>,
-    #[serde(default)]
-    pub domains: Vec<String>,
-    #[serde(default)]
-    pub dcs: Vec<String>,
-    #[serde(default)]
-    pub dns_servers: Vec<String>,
-    #[serde(default)]
-    pub upn_suffixes: Vec<String>,
-    #[serde(default)]
-    pub adfs: Vec<String>,
-    #[serde(default)]
-    pub mps: Vec<String>,
-    pub configmgr_version: Option<String>,
-    pub bind_user: Option<String>,
-    pub ldap_security: Option<LdapSecurity>,
-    #[serde(default)]
-    pub ca_certs: Vec<String>,
-    pub insecure_tls: Option<bool>,
-    #[serde(default)]
-    pub resolve: BTreeMap<String, String>,
-    pub cloud_endpoints: Option<bool>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{file}: cannot read: {source}")]
-    Read {
-        file: String,
-        source: std::io::Error,
-    },
-    #[error("{file}:{line}:{column}: {message}")]
-    Parse {
-        file: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{origin}: {message}")]
-    Invalid { origin: String, message: String },
-}
-
-impl ConfigFile {
-    pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            file: file.clone(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|e| {
-            let (line, column) = line_col(&text, e.span().map(|s| s.start).unwrap_or(0));
-            ConfigError::Parse {
-                file,
-                line,
-                column,
-                message: e.message().trim().to_string(),
-            }
-        })
-    }
-
-    /// Applies the file onto defaults; `origin` names the file in errors.
-    pub fn apply(self, config: &mut ScanConfig, origin: &str) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            origin: origin.to_string(),
-            message,
-        };
-        if let Some(scopes) = self.scopes {
-            config.scopes = parse_scopes(&scopes).map_err(invalid)?;
-        }
-        if let Some(t) = self.timeout {
-            config.timeout = parse_timeout(&t).map_err(|e| invalid(format!("timeout: {e}")))?;
-        }
-        if let Some(c) = self.concurrency {
-            config.concurrency =
-                check_concurrency(c).map_err(|e| invalid(format!("concurrency: {e}")))?;
-        }
-        if let Some(c) = self.per_host {
-            config.per_host =
-                check_concurrency(c).map_err(|e| invalid(format!("per_host: {e}")))?;
-        }
-        config.domains.extend(self.domains);
-        config.dcs.extend(self.dcs);
-        for server in &self.dns_servers {
-            crate::probes::resolver::parse_dns_server(server)
-                .map_err(|e| invalid(format!("dns_servers: {e}")))?;
-        }
-        config.dns_servers.extend(self.dns_servers);
-        config.upn_suffixes.extend(self.upn_suffixes);
-        config.adfs.extend(self.adfs);
-        config.mps.extend(self.mps);
-        config.ca_certs.extend(self.ca_certs);
-        if self.configmgr_version.is_some() {
-            config.configmgr_version = self.configmgr_version;
-        }
-        if self.bind_user.is_some() {
-            config.bind_user = self.bind_user;
-        }
-        if let Some(s) = self.ldap_security {
-            config.ldap_security = s;
-        }
-        if let Some(i) = self.insecure_tls {
-            config.insecure_tls = i;
-        }
-        if let Some(c) = self.cloud_endpoints {
-            config.cloud_endpoints = c;
-        }
-        for (name, addr) in self.resolve {
-            let (ip, port) =
-                parse_addr(&addr).map_err(|e| invalid(format!("resolve.\"{name}\": {e}")))?;
-            config.add_target(&name, ip, port);
-        }
-        Ok(())
-    }
-}
-
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("\"{s}\" is not a duration like 2s or 500ms ({e})"))?;
@@ -309,6 +191,34 @@ pub fn parse_target(s: &str) -> Result<(String, IpAddr, Option<u16>), String> {
     Ok((host.to_ascii_lowercase(), ip, port))
 }
 
+/// Parses a `--dns-server` value: `10.0.0.53`, `10.0.0.53:5353`, `[fd00::53]:53` or `fd00::53`.
+pub fn parse_dns_server(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        if addr.port() == 0 {
+            return Err(format!("\"{s}\": port 0 is not a DNS server port"));
+        }
+        return Ok(addr);
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    Err(format!(
+        "\"{s}\" is not ADDR or ADDR:PORT (an IP address, e.g. 10.0.0.53 or 10.0.0.53:5353)"
+    ))
+}
+
+/// The build number inside a ConfigMgr version (5.00.9128.1000 -> 9128; a bare build too).
+pub fn configmgr_build(version: &str) -> Option<u32> {
+    let parts: Vec<&str> = version.trim().split('.').collect();
+    let build = match parts.len() {
+        1 => parts[0],
+        n if n >= 3 => parts[2],
+        _ => return None,
+    };
+    build.parse().ok()
+}
+
 /// Serializes a Duration as "2s" / "500ms".
 mod humantime_serde_str {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -356,25 +266,6 @@ mod tests {
         assert!(parse_target("nohost").is_err());
         assert!(parse_target("=10.0.0.1").is_err());
         assert!(parse_target("a=999.1.1.1").is_err());
-    }
-
-    #[test]
-    fn resolve_table_takes_ports_and_cloud_opt_in() {
-        let file: ConfigFile = toml::from_str(
-            "cloud_endpoints = true\n[resolve]\n\"Manage.Example\" = \"127.0.0.1:8443\"\n\"dc1\" = \"10.231.0.2\"\n",
-        )
-        .unwrap();
-        let mut c = ScanConfig::default();
-        file.apply(&mut c, "scan.toml").unwrap();
-        assert!(c.cloud_endpoints);
-        assert_eq!(
-            c.mapped("manage.example", 443).unwrap().to_string(),
-            "127.0.0.1:8443"
-        );
-        assert_eq!(c.mapped("dc1", 389).unwrap().to_string(), "10.231.0.2:389");
-        let bad: ConfigFile = toml::from_str("[resolve]\n\"a\" = \"127.0.0.1:99999\"\n").unwrap();
-        let e = bad.apply(&mut c, "scan.toml").unwrap_err().to_string();
-        assert!(e.starts_with("scan.toml: resolve.\"a\": "), "{e}");
     }
 
     #[test]

@@ -20,9 +20,11 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime, UtcOffset};
 use toml::Spanned;
 
-use crate::catalog::{line_col, Catalog};
+use crate::catalog::Catalog;
+use crate::dates::rfc3339;
+use crate::diagnostic::{line_col, Diagnostic, Diagnostics};
 use crate::evaluate::Finding;
-use crate::report::rfc3339;
+use crate::observation::subject;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExceptionsError {
@@ -31,13 +33,9 @@ pub enum ExceptionsError {
         file: String,
         source: std::io::Error,
     },
-    #[error("{file}:{line}:{column}: {message}")]
-    Entry {
-        file: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    /// Every bad entry, each with file:line:column.
+    #[error("{0}")]
+    Invalid(Diagnostics),
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,7 +74,7 @@ pub struct Entry {
 impl Entry {
     fn matches(&self, f: &Finding) -> bool {
         // In a merged report the subject carries its vantage; a pattern may name either form.
-        let base = crate::merge::split(&f.subject).map(|(b, _)| b);
+        let base = subject::split(&f.subject).map(|(b, _)| b);
         f.check_id == self.check
             && self
                 .pattern
@@ -115,29 +113,30 @@ impl Exceptions {
     }
 
     pub fn parse(text: &str, file: &str, catalog: &Catalog) -> Result<Exceptions, ExceptionsError> {
-        let at = |offset: usize, message: String| {
-            let (line, column) = line_col(text, offset);
-            ExceptionsError::Entry {
-                file: file.to_string(),
-                line,
-                column,
-                message,
-            }
+        let at = |offset: usize, code: &'static str, message: String| {
+            Diagnostic::at(file, text, offset, code, message)
         };
         let raw: RawFile = toml::from_str(text).map_err(|e| {
-            at(
-                e.span().map(|s| s.start).unwrap_or(0),
-                e.message().trim().to_string(),
+            ExceptionsError::Invalid(
+                at(
+                    e.span().map(|s| s.start).unwrap_or(0),
+                    "exceptions-syntax",
+                    e.message().trim().to_string(),
+                )
+                .into(),
             )
         })?;
         let mut entries = Vec::new();
+        let mut problems = Vec::new();
         for spanned in raw.exception {
             let entry_line = line_col(text, spanned.span().start).0;
             let e = spanned.into_inner();
+            let before = problems.len();
             let check = e.check.get_ref().trim().to_string();
             if catalog.get(&check).is_none() {
-                return Err(at(
+                problems.push(at(
                     e.check.span().start,
+                    "unknown-check",
                     format!(
                         "check: no check with id \"{check}\" (`readyscan checks list` shows them)"
                     ),
@@ -148,24 +147,43 @@ impl Exceptions {
                 ("approver", &e.approver),
             ] {
                 if value.get_ref().trim().is_empty() {
-                    return Err(at(value.span().start, format!("{name}: must not be empty")));
+                    problems.push(at(
+                        value.span().start,
+                        "empty-value",
+                        format!("{name}: must not be empty"),
+                    ));
                 }
             }
             let (subject, pattern) = match &e.subject {
                 Some(s) if s.get_ref().trim().is_empty() => {
-                    return Err(at(
+                    problems.push(at(
                         s.span().start,
+                        "empty-pattern",
                         "subject: empty pattern; leave the key out to match every subject".into(),
-                    ))
+                    ));
+                    (None, None)
                 }
                 Some(s) => (Some(s.get_ref().clone()), Some(glob(s.get_ref()))),
                 None => (None, None),
             };
-            let (expires_at, expires) = expiry(
+            let expiry = expiry(
                 e.expires.get_ref(),
                 e.timezone.as_ref().map(|t| t.get_ref().as_str()),
-            )
-            .map_err(|m| at(e.expires.span().start, format!("expires: {m}")))?;
+            );
+            let (expires_at, expires) = match expiry {
+                Ok(x) => x,
+                Err(m) => {
+                    problems.push(at(
+                        e.expires.span().start,
+                        "bad-expiry",
+                        format!("expires: {m}"),
+                    ));
+                    continue;
+                }
+            };
+            if problems.len() > before {
+                continue;
+            }
             entries.push(Entry {
                 line: entry_line,
                 check,
@@ -177,18 +195,30 @@ impl Exceptions {
                 expires,
             });
         }
+        if !problems.is_empty() {
+            return Err(ExceptionsError::Invalid(Diagnostics(problems)));
+        }
         Ok(Exceptions {
             file: file.to_string(),
             entries,
         })
     }
 
-    /// Marks matching open findings and returns the summary for report.json. `now` decides
-    /// which entries are still in force.
-    pub fn apply(&self, findings: &mut [Finding], now: OffsetDateTime) -> ExceptionsSummary {
+    /// The entry each open finding matches (one slot per finding) and the summary for
+    /// report.json. `now` decides which entries are still in force.
+    pub fn apply(
+        &self,
+        findings: &[Finding],
+        now: OffsetDateTime,
+    ) -> (Vec<Option<Applied>>, ExceptionsSummary) {
         let mut matched = vec![false; self.entries.len()];
         let mut applied = 0;
-        for f in findings.iter_mut().filter(|f| f.status.is_open()) {
+        let mut marks = vec![None; findings.len()];
+        for (slot, f) in marks
+            .iter_mut()
+            .zip(findings)
+            .filter(|(_, f)| f.status.is_open())
+        {
             // An entry in force wins over an expired one for the same finding.
             let mut hits = self
                 .entries
@@ -205,7 +235,7 @@ impl Exceptions {
             if !expired {
                 applied += 1;
             }
-            f.exception = Some(Applied {
+            *slot = Some(Applied {
                 line: e.line,
                 justification: e.justification.clone(),
                 approver: e.approver.clone(),
@@ -221,14 +251,15 @@ impl Exceptions {
                 .map(|(_, e)| e.summary())
                 .collect()
         };
-        ExceptionsSummary {
+        let summary = ExceptionsSummary {
             file: self.file.clone(),
             judged_at: rfc3339(now),
             entries: self.entries.len(),
             applied,
             expired: refs(&|_, e| e.expires_at <= now),
             unmatched: refs(&|i, _| !matched[i]),
-        }
+        };
+        (marks, summary)
     }
 }
 
@@ -243,6 +274,13 @@ pub struct Applied {
     pub expires: String,
     /// The entry has expired: it no longer applies and the finding counts as usual.
     pub expired: bool,
+}
+
+impl Applied {
+    /// In force: the finding stops counting against the verdict.
+    pub fn in_force(&self) -> bool {
+        !self.expired
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

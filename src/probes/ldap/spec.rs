@@ -1,0 +1,71 @@
+//! The specs of the ldap probes: their fields, stage and time budget, as checks see them.
+
+use crate::probes::spec::{always, no_params, ProbeSpec};
+
+/// `ldap.root_dse`: read anonymously.
+pub static ROOT_DSE: ProbeSpec = ProbeSpec {
+    name: "ldap.root_dse",
+    summary: "Anonymous rootDSE read of a domain controller: functional levels and naming contexts",
+    fields: &[
+        "forest_functionality",
+        "forest_level_name",
+        "domain_functionality",
+        "domain_level_name",
+        "domain_controller_functionality",
+        "dns_host_name",
+        "default_naming_context",
+        "root_domain_naming_context",
+        "configuration_naming_context",
+        "schema_naming_context",
+        "answered_by",
+        "dc_found_by",
+        "transport",
+    ],
+    needs: "give --dc HOST or --domain NAME",
+    stage: 1,
+    reads: &[],
+    budget: 4,
+    check_params: no_params,
+    applies: always,
+};
+
+/// `ldap.directory`: bound reads.
+pub static DIRECTORY: ProbeSpec = ProbeSpec {
+    name: "ldap.directory",
+    summary:
+        "Bound LDAP reads: schema version, trusts, UPN suffixes, domain controllers, containers",
+    fields: &[
+        "forest_functionality",
+        "forest_level_name",
+        "domain_functionality",
+        "domain_level_name",
+        "domain_controller_functionality",
+        "dns_host_name",
+        "default_naming_context",
+        "root_domain_naming_context",
+        "configuration_naming_context",
+        "schema_naming_context",
+        "schema_version",
+        "schema_version_name",
+        "trusts",
+        "forest_trusts",
+        "topology",
+        "upn_suffixes",
+        "non_routable_upn_suffixes",
+        "domain_controllers",
+        "dc_operating_systems",
+        "old_dcs",
+        "adfs_container",
+        "system_management_container",
+        "recycle_bin_enabled",
+        "answered_by",
+        "transport",
+    ],
+    needs:
+        "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
+    stage: 1,
+    reads: &[],
+    budget: 8,
+    check_params: no_params,
+    applies: always,
+};

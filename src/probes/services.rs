@@ -1,0 +1,72 @@
+//! What every probe of a scan shares, built once before probing: the DNS resolver, the TLS
+//! trust roots and client configuration, and the HTTP client for management points. A bad
+//! `--ca-cert` fails here, once, instead of in every probe.
+
+use std::sync::Arc;
+
+use rustls::{ClientConfig, RootCertStore};
+
+use crate::config::ScanConfig;
+use crate::probes::resolver::Dns;
+use crate::probes::{tls, ProbeError};
+
+/// A problem with the scan's own inputs that stops it before any traffic.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    TrustRoots(String),
+    #[error("{0}")]
+    Tls(String),
+}
+
+pub struct Services {
+    /// The scan's resolver, or why it could not be built (DNS probes then report it).
+    dns: Result<Arc<Dns>, String>,
+    /// The system roots plus every `--ca-cert`.
+    pub roots: Arc<RootCertStore>,
+    /// Verifies against `roots`, or accepts anything with `--insecure-tls`.
+    pub tls: Arc<ClientConfig>,
+    /// For management points: no proxy, no redirects, `--target` names pinned.
+    http: Result<reqwest::Client, String>,
+}
+
+impl Services {
+    /// Builds the shared services. Only the trust roots and TLS setup can fail the scan.
+    pub fn build(config: &ScanConfig) -> Result<Services, ServiceError> {
+        let roots = Arc::new(tls::roots(config).map_err(ServiceError::TrustRoots)?);
+        let tls = tls::client_config(config, roots.clone()).map_err(ServiceError::Tls)?;
+        let dns = Dns::new(config, config.timeout).map(Arc::new);
+        let http = http_client(config, &tls);
+        Ok(Services {
+            dns,
+            roots,
+            tls,
+            http,
+        })
+    }
+
+    pub fn dns(&self) -> Result<Arc<Dns>, ProbeError> {
+        self.dns.clone().map_err(ProbeError::Failed)
+    }
+
+    pub fn http(&self) -> Result<&reqwest::Client, ProbeError> {
+        self.http
+            .as_ref()
+            .map_err(|e| ProbeError::Failed(e.clone()))
+    }
+}
+
+fn http_client(config: &ScanConfig, tls: &ClientConfig) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .use_preconfigured_tls(tls.clone())
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout)
+        // Management points are internal: a proxy from the environment would only get in the way.
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("readyscan/", env!("CARGO_PKG_VERSION")));
+    for (name, ip) in &config.resolve {
+        builder = builder.resolve(name, std::net::SocketAddr::new(*ip, 0));
+    }
+    builder.build().map_err(|e| format!("HTTP client: {e}"))
+}
