@@ -1,18 +1,10 @@
 //! The readyscan binary end to end: exit codes, files written, bad input.
 
-use std::path::Path;
-
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn readyscan() -> Command {
-    Command::cargo_bin("readyscan").unwrap()
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+mod common;
+use common::{first_finding, read_json, readyscan};
 
 #[test]
 fn demo_before_is_not_ready_and_writes_three_reports() {
@@ -30,12 +22,7 @@ fn demo_before_is_not_ready_and_writes_three_reports() {
     assert_eq!(report["ready"], false);
     assert_eq!(report["verdict"], "not_ready");
     assert_eq!(report["schema_version"], 1);
-    let forest = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check_id"] == "ad-forest-functional-level")
-        .unwrap();
+    let forest = first_finding(&report, "ad-forest-functional-level");
     assert_eq!(forest["status"], "fail");
     assert_eq!(forest["observed"], "2 (Windows Server 2003)");
     // The before state alone: no comparison.
@@ -154,12 +141,7 @@ fn unassessed_blocker_exits_3() {
         .code(3)
         .stdout(predicate::str::starts_with("Incomplete"));
     let report = read_json(&out.path().join("report.json"));
-    let timed_out = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check_id"] == "dns-intune-enrollment-cname")
-        .unwrap();
+    let timed_out = first_finding(&report, "dns-intune-enrollment-cname");
     assert_eq!(timed_out["status"], "error");
     assert_eq!(timed_out["reason"], "no answer from the resolver within 3s");
 }
@@ -174,12 +156,7 @@ fn live_scan_without_targets_says_what_is_missing_and_exits_3() {
         .code(3);
     let report = read_json(&out.path().join("report.json"));
     assert_eq!(report["verdict"], "incomplete");
-    let ports = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check_id"] == "net-dc-ports")
-        .unwrap();
+    let ports = first_finding(&report, "net-dc-ports");
     assert_eq!(ports["status"], "error");
     assert!(
         ports["reason"].as_str().unwrap().contains("--dc HOST"),
@@ -204,12 +181,7 @@ fn out_of_scope_checks_are_not_applicable() {
         .assert()
         .code(1);
     let report = read_json(&out.path().join("report.json"));
-    let cm = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check_id"] == "cm-site-version")
-        .unwrap();
+    let cm = first_finding(&report, "cm-site-version");
     assert_eq!(cm["status"], "not_applicable");
 }
 
@@ -480,4 +452,55 @@ fn help_documents_exit_codes() {
         .assert()
         .success()
         .stdout(predicate::str::contains("3  incomplete"));
+}
+
+#[test]
+fn a_ca_cert_that_is_not_pem_stops_the_scan_before_any_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("not-a-ca.pem");
+    std::fs::write(&ca, "this is not a certificate\n").unwrap();
+    let out = dir.path().join("out");
+    let assert = readyscan()
+        .args(["scan", "--dc", "127.0.0.1", "--scope", "core", "--ca-cert"])
+        .arg(&ca)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!("--ca-cert {}: no PEM certificate", ca.display())),
+        "{stderr}"
+    );
+    // Said once, and nothing was written: the trust roots are built before probing.
+    assert_eq!(stderr.matches("no PEM certificate").count(), 1, "{stderr}");
+    assert!(!out.join("report.json").exists());
+}
+
+#[test]
+fn a_config_file_reports_every_problem_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("scan.toml");
+    std::fs::write(
+        &cfg,
+        "timeout = \"soon\"\nconcurrency = 0\ndns_servers = [\"dns.example\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let assert = readyscan()
+        .args(["scan", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let name = cfg.display().to_string();
+    for want in [
+        format!("{name}:1:11: timeout: \"soon\" is not a duration"),
+        format!("{name}:2:15: concurrency: must be at least 1"),
+        format!("{name}:3:16: dns_servers: \"dns.example\" is not ADDR"),
+    ] {
+        assert!(stderr.contains(&want), "missing {want:?} in {stderr}");
+    }
 }

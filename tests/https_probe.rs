@@ -10,6 +10,9 @@ use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod common;
+use common::finding;
+
 struct Lab {
     ca_pem: String,
     chain: Vec<rustls::pki_types::CertificateDer<'static>>,
@@ -111,7 +114,7 @@ fn cloud_hosts() -> Vec<String> {
 }
 
 fn readyscan(out: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("readyscan").unwrap();
+    let mut cmd = common::readyscan();
     for var in [
         "HTTPS_PROXY",
         "https_proxy",
@@ -157,15 +160,6 @@ fn cloud_scan(port: u16, ca: Option<&Path>) -> Value {
         "only the lab server is contacted: {others:?}"
     );
     report
-}
-
-fn finding<'a>(report: &'a Value, id: &str, subject: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check_id"] == id && f["subject"] == subject)
-        .unwrap_or_else(|| panic!("no finding {id} on {subject}"))
 }
 
 fn write_ca(dir: &Path, lab: &Lab) -> std::path::PathBuf {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Lab;
+use common::{first_finding, Lab};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -271,12 +271,7 @@ fn active_directory_against_samba() {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
             .unwrap();
-    let forest = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check_id"] == "ad-forest-functional-level")
-        .unwrap();
+    let forest = first_finding(&report, "ad-forest-functional-level");
     assert_eq!(forest["status"], "error");
     assert!(
         forest["reason"].as_str().unwrap().contains(&ghost),

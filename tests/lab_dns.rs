@@ -8,22 +8,13 @@
 
 mod common;
 
-use common::Lab;
+use common::{finding, Lab};
 
 use assert_cmd::Command;
 use serde_json::{json, Value};
 
 const LAB: &str = "rsdns";
 const INDEX: &str = "23";
-
-fn finding<'a>(report: &'a Value, id: &str, subject: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check_id"] == id && f["subject"] == subject)
-        .unwrap_or_else(|| panic!("no finding {id} on {subject}"))
-}
 
 fn observation<'a>(report: &'a Value, probe: &str, subject: &str) -> &'a Value {
     report["observations"]

@@ -12,6 +12,8 @@ use readyscan::catalog::Catalog;
 use readyscan::config::ScanConfig;
 use readyscan::observation::ObservationSet;
 
+mod common;
+
 const OPEN: u16 = 8080;
 const CLOSED: u16 = 8081;
 const UNREACHABLE: u16 = 9100;
@@ -195,24 +197,7 @@ fn lab_or_skip() -> Option<Lab> {
 }
 
 fn catalog(ports: &str) -> Catalog {
-    let text = format!(
-        r#"[[check]]
-id = "net-lab-ports"
-title = "lab ports"
-area = "network"
-scopes = ["core"]
-severity = "blocker"
-probe = "tcp.connect"
-filter = {{ roles = "dc" }}
-params = {ports}
-field = "state"
-requirement = {{ equals = "open" }}
-expected = "open"
-remediation = ["Open it."]
-reference = "https://learn.microsoft.com/x"
-source = "kb"
-"#
-    );
+    let text = common::port_check("net-lab-ports", "dc", ports);
     Catalog::from_sources(vec![("lab.toml".into(), text)]).unwrap()
 }
 

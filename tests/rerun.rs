@@ -3,17 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn readyscan() -> Command {
-    Command::cargo_bin("readyscan").unwrap()
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+mod common;
+use common::{finding, read_json, readyscan};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -42,15 +36,6 @@ fn evaluate(input: &Path, extra: &[&str]) -> (i32, Value, tempfile::TempDir) {
     );
     let report = read_json(&out.path().join("report.json"));
     (code, report, out)
-}
-
-fn finding<'a>(report: &'a Value, id: &str, subject: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check_id"] == id && f["subject"] == subject)
-        .unwrap_or_else(|| panic!("no finding {id} on {subject}"))
 }
 
 /// The demo's before state as a report.json in `dir`.

@@ -5,25 +5,11 @@ use readyscan::config::ScanConfig;
 use readyscan::evaluate::Status;
 use readyscan::observation::ObservationStatus;
 
+mod common;
+
+/// A port check of `role` for `ports`.
 fn port_check(id: &str, role: &str, ports: &[u16]) -> String {
-    format!(
-        r#"[[check]]
-id = "{id}"
-title = "ports"
-area = "network"
-scopes = ["core"]
-severity = "blocker"
-probe = "tcp.connect"
-filter = {{ roles = "{role}" }}
-params = {{ ports = {ports:?} }}
-field = "state"
-requirement = {{ equals = "open" }}
-expected = "open"
-remediation = ["Open it."]
-reference = "https://learn.microsoft.com/x"
-source = "kb"
-"#
-    )
+    common::port_check(id, role, &format!("{{ ports = {ports:?} }}"))
 }
 
 #[tokio::test]

@@ -1,6 +1,12 @@
-//! The Samba AD DC lab (fixtures/lab/samba-lab.sh) as the lab tests drive it.
+//! Shared by the test crates: the Samba AD DC lab (fixtures/lab/samba-lab.sh) as the lab tests
+//! drive it, and the report helpers of [`report`].
 // Each test crate compiles this module and uses only part of it.
 #![allow(dead_code)]
+
+pub mod report;
+
+#[allow(unused_imports)]
+pub use report::{finding, first_finding, port_check, read_json, readyscan};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
