@@ -21,6 +21,8 @@
 // Layer 1: leaves.
 pub mod dates;
 pub mod diagnostic;
+pub mod files;
+pub mod text;
 pub mod vocab;
 // 2-3: what to scan, what was seen.
 pub mod config;

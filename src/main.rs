@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     match cli::run(&cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("readyscan: error: {e:#}");
+            // Messages quote file contents and flags: shown, never obeyed by the terminal.
+            for line in format!("{e:#}").lines() {
+                eprintln!("readyscan: error: {}", readyscan::text::terminal(line));
+            }
             ExitCode::from(Exit::BadInput as u8)
         }
     }
@@ -31,7 +34,25 @@ fn init_logging(quiet: bool, verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| Visible(std::io::stderr()))
+        .with_ansi(false)
         .with_target(false)
         .init();
+}
+
+/// Log output with control bytes other than line breaks removed: logs quote subjects and
+/// server answers, and a terminal must not obey escape sequences found in them.
+struct Visible<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Visible<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let shown = readyscan::text::visible(&text, &['\n', '\t']);
+        self.0.write_all(shown.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }

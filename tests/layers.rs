@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("dates.rs", 1),
     ("diagnostic.rs", 1),
+    ("files.rs", 1),
+    ("text.rs", 1),
     ("vocab.rs", 1),
     ("config/", 2),
     ("observation/", 3),

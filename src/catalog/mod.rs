@@ -127,6 +127,8 @@ pub enum CatalogError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
 }
 
 /// The validated, merged set of checks.
@@ -216,10 +218,8 @@ fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, CatalogError> {
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            // Regular files only, size-capped: a FIFO named x.toml must not hang the run.
+            let text = crate::files::read_text(&path)?;
             files.push((path.display().to_string(), text));
         }
     }

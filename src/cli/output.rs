@@ -15,6 +15,7 @@ use readyscan::postprocess::baseline::{self, ChangeState, Snapshot};
 use readyscan::postprocess::exceptions::Exceptions;
 use readyscan::render::{self, FormatName};
 use readyscan::report::{Judging, Report};
+use readyscan::text::terminal;
 
 #[derive(Args)]
 pub struct OutputArgs {
@@ -172,7 +173,7 @@ fn print_summary(report: &Report, written: &[PathBuf]) {
             .collect();
         println!(
             "Progress since {}: {}; {} no longer reported",
-            b.run.collected_at,
+            terminal(&b.run.collected_at),
             counts.join(", "),
             b.dropped.len()
         );
@@ -194,16 +195,16 @@ fn print_summary(report: &Report, written: &[PathBuf]) {
         let sides: Vec<String> = c
             .sides
             .iter()
-            .map(|s| format!("{} from {}", s.status, s.vantage))
+            .map(|s| format!("{} from {}", s.status, terminal(&s.vantage)))
             .collect();
         println!(
             "Conflict: {} on {}: {}",
-            c.check_id,
-            c.subject,
+            terminal(&c.check_id),
+            terminal(&c.subject),
             sides.join(", ")
         );
     }
     for path in written {
-        println!("  wrote {}", path.display());
+        println!("  wrote {}", terminal(&path.display().to_string()));
     }
 }

@@ -121,8 +121,7 @@ fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
     let file = match &args.config {
         Some(path) => {
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+            let text = readyscan::files::read_text(path)?;
             Settings::from_toml(&text, &name)?
         }
         None => Settings::default(),

@@ -107,11 +107,19 @@ impl Default for ScanConfig {
     }
 }
 
+/// The longest per-probe timeout accepted: longer is a typo, and budgets multiply it.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The most probes (or probes per host) at once: beyond it the runtime's limits, not the network's.
+pub const MAX_CONCURRENCY: usize = 65_536;
+
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("\"{s}\" is not a duration like 2s or 500ms ({e})"))?;
     if d.is_zero() {
         return Err("must be more than zero".into());
+    }
+    if d > MAX_TIMEOUT {
+        return Err(format!("\"{s}\" is longer than the 1h maximum"));
     }
     Ok(d)
 }
@@ -119,6 +127,9 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
 pub fn check_concurrency(n: usize) -> Result<usize, String> {
     if n == 0 {
         return Err("must be at least 1".into());
+    }
+    if n > MAX_CONCURRENCY {
+        return Err(format!("{n} is more than the maximum of {MAX_CONCURRENCY}"));
     }
     Ok(n)
 }
@@ -244,6 +255,10 @@ mod tests {
         assert_eq!(parse_timeout("2s").unwrap(), Duration::from_secs(2));
         assert!(parse_timeout("0s").is_err());
         assert!(parse_timeout("fast").is_err());
+        assert!(parse_timeout("2h").unwrap_err().contains("1h maximum"));
+        assert!(parse_timeout("500000000000years").is_err());
+        assert!(check_concurrency(1 << 62).is_err());
+        assert_eq!(check_concurrency(65_536), Ok(65_536));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::ObservationSet;
+use crate::files::{self, FileError};
 
 /// Bumped when report.json changes in a way older readers cannot follow.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -15,11 +16,8 @@ pub const MIN_SCHEMA_VERSION: u64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{file}: cannot read: {source}")]
-    Read {
-        file: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("{file}:{line}:{column}: {message}")]
     Parse {
         file: String,
@@ -44,12 +42,14 @@ pub enum Expect {
     Report,
 }
 
-/// Reads a file whole; errors name it.
+/// Reads a file whole (a regular file, size-capped); errors name it.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>, InputError> {
-    std::fs::read(path).map_err(|source| InputError::Read {
-        file: path.display().to_string(),
-        source,
-    })
+    Ok(files::read_bytes(path)?)
+}
+
+/// Bytes read from `file` as UTF-8 text; bad bytes are an error with their offset.
+pub fn text(bytes: Vec<u8>, file: &str) -> Result<String, InputError> {
+    Ok(files::text_of(bytes, file)?)
 }
 
 /// Parses saved JSON as `T` after checking the schema version (and, for reports, that it is
@@ -102,11 +102,8 @@ pub fn parse_json<T: DeserializeOwned>(
 
 /// Reads a saved observation set or a report.json (whose observations are judged again).
 pub fn read_observations(path: &Path) -> Result<ObservationSet, InputError> {
-    let bytes = read_bytes(path)?;
-    parse_observations(
-        &String::from_utf8_lossy(&bytes),
-        &path.display().to_string(),
-    )
+    let file = path.display().to_string();
+    parse_observations(&text(read_bytes(path)?, &file)?, &file)
 }
 
 pub fn parse_observations(text: &str, file: &str) -> Result<ObservationSet, InputError> {

@@ -28,11 +28,8 @@ use crate::observation::subject;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExceptionsError {
-    #[error("{file}: cannot read: {source}")]
-    Read {
-        file: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] crate::files::FileError),
     /// Every bad entry, each with file:line:column.
     #[error("{0}")]
     Invalid(Diagnostics),
@@ -104,12 +101,8 @@ impl Exceptions {
     /// Loads and checks the file; check ids must exist in the catalog (a typo would otherwise
     /// silently except nothing).
     pub fn load(path: &Path, catalog: &Catalog) -> Result<Exceptions, ExceptionsError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ExceptionsError::Read {
-            file: file.clone(),
-            source,
-        })?;
-        Exceptions::parse(&text, &file, catalog)
+        let text = crate::files::read_text(path)?;
+        Exceptions::parse(&text, &path.display().to_string(), catalog)
     }
 
     pub fn parse(text: &str, file: &str, catalog: &Catalog) -> Result<Exceptions, ExceptionsError> {

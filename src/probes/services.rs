@@ -36,7 +36,7 @@ impl Services {
         let roots = Arc::new(tls::roots(config).map_err(ServiceError::TrustRoots)?);
         let tls = tls::client_config(config, roots.clone()).map_err(ServiceError::Tls)?;
         let dns = Dns::new(config, config.timeout).map(Arc::new);
-        let http = http_client(config, &tls);
+        let http = http_client(config, &tls, dns.as_ref().ok().cloned());
         Ok(Services {
             dns,
             roots,
@@ -56,7 +56,11 @@ impl Services {
     }
 }
 
-fn http_client(config: &ScanConfig, tls: &ClientConfig) -> Result<reqwest::Client, String> {
+fn http_client(
+    config: &ScanConfig,
+    tls: &ClientConfig,
+    dns: Option<Arc<Dns>>,
+) -> Result<reqwest::Client, String> {
     let mut builder = reqwest::Client::builder()
         .use_preconfigured_tls(tls.clone())
         .timeout(config.timeout)
@@ -65,8 +69,36 @@ fn http_client(config: &ScanConfig, tls: &ClientConfig) -> Result<reqwest::Clien
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("readyscan/", env!("CARGO_PKG_VERSION")));
+    // `--target` names first (reqwest's overrides), then the scan's own resolution order.
     for (name, ip) in &config.resolve {
         builder = builder.resolve(name, std::net::SocketAddr::new(*ip, 0));
     }
+    if !config.dns_servers.is_empty() {
+        let dns = dns.ok_or("HTTP client: the --dns-server resolver could not be built")?;
+        builder = builder.dns_resolver(ScanResolver(dns));
+    }
     builder.build().map_err(|e| format!("HTTP client: {e}"))
+}
+
+/// Names of management points resolve through `--dns-server` when given, like every other
+/// probe's names: lab names never reach the system resolver.
+struct ScanResolver(Arc<Dns>);
+
+impl reqwest::dns::Resolve for ScanResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let dns = self.0.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let (_, ips) = dns
+                .addresses(&host)
+                .await
+                .map_err(|e| format!("{host} not resolved: {e}"))?;
+            if ips.is_empty() {
+                return Err(format!("{host} has no address (asked {})", dns.servers()).into());
+            }
+            let addrs: reqwest::dns::Addrs =
+                Box::new(ips.into_iter().map(|ip| std::net::SocketAddr::new(ip, 0)));
+            Ok(addrs)
+        })
+    }
 }

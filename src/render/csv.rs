@@ -33,9 +33,11 @@ pub const HEADER: [&str; 20] = [
 
 /// Neutralises spreadsheet formulas; everything else is left as it is.
 pub fn cell(s: &str) -> String {
+    // Invisible controls (ESC, BEL, NUL, bidi overrides) are dropped; line breaks and tabs stay.
+    let s = crate::text::visible(s, &['\n', '\r', '\t']);
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
+        _ => s.into_owned(),
     }
 }
 

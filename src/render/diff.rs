@@ -121,9 +121,7 @@ fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
-/// Environment strings on one terminal line.
+/// Environment strings on one terminal line, escape sequences shown, not obeyed.
 fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::text::terminal(s).into_owned()
 }

@@ -21,6 +21,11 @@ pub struct Html;
 handlebars_helper!(eq: |a: Value, b: Value| a == b);
 handlebars_helper!(gt: |a: u64, b: u64| a > b);
 
+/// HTML escaping of environment strings, invisible controls and bidi overrides dropped first.
+fn escape_html(s: &str) -> String {
+    handlebars::html_escape(&crate::text::visible(s, &['\n', '\t']))
+}
+
 pub fn register_helpers(hb: &mut Handlebars<'_>) {
     hb.register_helper("eq", Box::new(eq));
     hb.register_helper("gt", Box::new(gt));
@@ -52,7 +57,10 @@ fn compiled() -> &'static Result<Handlebars<'static>, String> {
     COMPILED.get_or_init(|| {
         super::compile(
             &[("main", TEMPLATE), ("rerun", RERUN), ("badges", BADGES)],
-            register_helpers,
+            |hb| {
+                hb.register_escape_fn(escape_html);
+                register_helpers(hb);
+            },
         )
     })
 }

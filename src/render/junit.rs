@@ -13,6 +13,7 @@ pub struct Junit;
 
 /// Escapes text and attribute values, and drops characters XML 1.0 cannot carry at all.
 pub fn xml(s: &str) -> String {
+    let s = crate::text::visible(s, &['\n', '\r', '\t']);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -45,6 +45,7 @@ impl Format for Markdown {
 
 /// Keeps environment strings from becoming Markdown or HTML structure (tables, links, tags).
 pub fn escape_md(s: &str) -> String {
+    let s = crate::text::visible(s, &['\n', '\r']);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -184,38 +184,43 @@ pub fn write_all(
     // report.json is streamed to disk while hashed (to a sink when not chosen), so a large
     // report is never held as text too; the other formats quote the hash.
     let json_path = dir.join("report.json");
-    let sink: Box<dyn std::io::Write> = if chosen.contains(&FormatName::Json) {
-        let file = std::fs::File::create(&json_path).map_err(|e| write_err(&json_path, e))?;
-        Box::new(std::io::BufWriter::new(file))
+    let mut digest = Vec::new();
+    let mut stream = |sink: &mut dyn std::io::Write| -> std::io::Result<()> {
+        let mut out = Hashing {
+            inner: sink,
+            hash: <sha2::Sha256 as sha2::Digest>::new(),
+        };
+        serde_json::to_writer_pretty(&mut out, report).map_err(std::io::Error::other)?;
+        std::io::Write::write_all(&mut out, b"\n")?;
+        digest = sha2::Digest::finalize(out.hash).to_vec();
+        Ok(())
+    };
+    if chosen.contains(&FormatName::Json) {
+        crate::files::write_new(&json_path, stream).map_err(file_err)?;
     } else {
-        Box::new(std::io::sink())
-    };
-    let mut out = Hashing {
-        inner: sink,
-        hash: <sha2::Sha256 as sha2::Digest>::new(),
-    };
-    serde_json::to_writer_pretty(&mut out, report).map_err(|e| {
-        if e.is_io() {
-            write_err(&json_path, std::io::Error::other(e))
-        } else {
-            RenderError::Template {
-                name: "report.json".into(),
-                message: e.to_string(),
-            }
-        }
-    })?;
-    std::io::Write::write_all(&mut out, b"\n").map_err(|e| write_err(&json_path, e))?;
-    std::io::Write::flush(&mut out).map_err(|e| write_err(&json_path, e))?;
-    let digest = sha2::Digest::finalize(out.hash);
+        stream(&mut std::io::sink()).map_err(|e| write_err(&json_path, e))?;
+    }
     let view = View::with_sha256(report, &digest);
     let mut written = Vec::new();
     for format in formats().iter().filter(|f| chosen.contains(&f.kind())) {
         let path = dir.join(format.file_name());
         if format.kind() != FormatName::Json {
             let text = format.render(&view)?;
-            std::fs::write(&path, text).map_err(|e| write_err(&path, e))?;
+            crate::files::write_new(&path, |w| w.write_all(text.as_bytes())).map_err(file_err)?;
         }
         written.push(path);
     }
     Ok(written)
+}
+
+fn file_err(e: crate::files::FileError) -> RenderError {
+    match e {
+        crate::files::FileError::Write { file, source } => {
+            RenderError::Write { path: file, source }
+        }
+        other => RenderError::Write {
+            path: String::new(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    }
 }

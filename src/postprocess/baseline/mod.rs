@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::evaluate::{Finding, Status, Verdict};
-use crate::observation::read::{parse_json, read_bytes, Expect, InputError};
+use crate::observation::read::{parse_json, read_bytes, text, Expect, InputError};
 
 mod compare;
 mod diff;
@@ -162,11 +162,11 @@ impl SnapshotFinding {
 /// Reads a report.json to compare against.
 pub fn read(path: &Path) -> Result<Snapshot, BaselineError> {
     let bytes = read_bytes(path)?;
-    let mut snap = parse(
-        &String::from_utf8_lossy(&bytes),
-        &path.display().to_string(),
-    )?;
-    snap.id = sha256_hex(&bytes);
+    let id = sha256_hex(&bytes);
+    let file = path.display().to_string();
+    // As strict as `evaluate`: bad UTF-8 is an error, not replaced.
+    let mut snap = parse(&text(bytes, &file)?, &file)?;
+    snap.id = id;
     Ok(snap)
 }
 

@@ -15,6 +15,8 @@ pub struct MpEntry {
     pub fqdn: String,
     pub site_code: String,
     pub build: Option<u32>,
+    /// The `<Version>` text as sent, so an unparseable one can be told from a missing one.
+    pub version_text: Option<String>,
 }
 
 /// The base URL of an MP given as HOST, HOST:PORT or a URL.
@@ -106,6 +108,7 @@ pub fn parse_mplist(xml: &str) -> Result<Vec<MpEntry>, String> {
                     fqdn: String::new(),
                     site_code: String::new(),
                     build: None,
+                    version_text: None,
                 };
                 for attr in e.attributes().flatten() {
                     let value = attr
@@ -131,6 +134,7 @@ pub fn parse_mplist(xml: &str) -> Result<Vec<MpEntry>, String> {
                         .decode()
                         .map_err(|e| format!("malformed MPLIST XML: {e}"))?;
                     mp.build = super::releases::build_of(&text);
+                    mp.version_text = Some(text.trim().to_string());
                 }
             }
             Event::End(e) if e.name().as_ref() == b"MP" => {

@@ -6,7 +6,7 @@ use crate::observation::Observation;
 use crate::probes::spec::{Ask, ProbeSpec};
 use crate::probes::tcp::spec::check_hosts;
 
-/// `https.endpoint`.
+/// `https.endpoint`. Budget: a name lookup (two timeouts at most), then connect, TLS and GET.
 pub static SPEC: ProbeSpec = ProbeSpec {
     name: "https.endpoint",
     summary:
@@ -38,7 +38,7 @@ pub static SPEC: ProbeSpec = ProbeSpec {
             or --adfs NAME",
     stage: 3,
     reads: &[],
-    budget: 1,
+    budget: 4,
     check_params,
     applies,
 };

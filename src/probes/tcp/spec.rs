@@ -8,6 +8,8 @@ use crate::observation::Observation;
 use crate::probes::spec::{Ask, ProbeSpec};
 
 /// `tcp.connect`: after the directory and DNS probes, so the DCs they found are probed too.
+/// Budget: a name lookup (A and AAAA side by side, each retried once on timeout) before the
+/// connect's own timeout, so a silent DNS server reads as `unresolved`, not as a filtered port.
 pub static SPEC: ProbeSpec = ProbeSpec {
     name: "tcp.connect",
     summary:
@@ -19,7 +21,7 @@ pub static SPEC: ProbeSpec = ProbeSpec {
             --adfs NAME for those roles, and --cloud-endpoints for Microsoft's endpoints",
     stage: 3,
     reads: &[],
-    budget: 1,
+    budget: 3,
     check_params,
     applies,
 };
