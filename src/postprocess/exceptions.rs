@@ -409,6 +409,24 @@ mod tests {
     }
 
     #[test]
+    fn every_bad_entry_is_reported_at_once() {
+        let catalog = Catalog::builtin().unwrap();
+        let text = "[[exception]]\ncheck = \"no-such-check\"\njustification = \"x\"\napprover = \"y\"\nexpires = 2027-01-01\ntimezone = \"UTC\"\n\n[[exception]]\ncheck = \"net-dc-ports\"\njustification = \"\"\napprover = \"y\"\nexpires = 2027-01-01\n";
+        let Err(ExceptionsError::Invalid(d)) = Exceptions::parse(text, "x.toml", &catalog) else {
+            panic!("both entries are bad");
+        };
+        let codes: Vec<&str> = d.0.iter().map(|p| p.code).collect();
+        assert_eq!(codes, ["unknown-check", "empty-value", "bad-expiry"], "{d}");
+        assert!(
+            d.0[0]
+                .to_string()
+                .starts_with("x.toml:2:9: check: no check"),
+            "{d}"
+        );
+        assert_eq!((d.0[2].line, d.0[2].column), (12, 11));
+    }
+
+    #[test]
     fn globs() {
         assert!(glob("dc1.*:9389").is_match("DC1.corp.contoso.test:9389"));
         assert!(!glob("dc1.*:9389").is_match("dc1.corp.contoso.test:93890"));
