@@ -504,3 +504,30 @@ fn a_config_file_reports_every_problem_at_once() {
         assert!(stderr.contains(&want), "missing {want:?} in {stderr}");
     }
 }
+
+#[test]
+fn a_bind_user_without_a_password_source_exits_2_without_a_terminal() {
+    let out = tempfile::tempdir().unwrap();
+    readyscan()
+        .env_remove("READYSCAN_PASSWORD")
+        .args([
+            "scan",
+            "--dc",
+            "127.0.0.1",
+            "--bind-user",
+            "svc@corp.example",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("--bind-user svc@corp.example: no password")
+                .and(predicate::str::contains("READYSCAN_PASSWORD"))
+                .and(predicate::str::contains("--password-stdin")),
+        );
+    assert!(
+        !out.path().join("report.json").exists(),
+        "nothing was scanned"
+    );
+}

@@ -132,8 +132,16 @@ fn readyscan(out: &Path) -> Command {
 
 /// A cloud scan with every cloud name on the lab server.
 fn cloud_scan(port: u16, ca: Option<&Path>) -> Value {
+    cloud_scan_with(port, ca, None)
+}
+
+/// As [`cloud_scan`], with `system_store` as the operating system's trust store (SSL_CERT_FILE).
+fn cloud_scan_with(port: u16, ca: Option<&Path>, system_store: Option<&Path>) -> Value {
     let out = tempfile::tempdir().unwrap();
     let mut cmd = readyscan(out.path());
+    if let Some(store) = system_store {
+        cmd.env("SSL_CERT_FILE", store).env_remove("SSL_CERT_DIR");
+    }
     cmd.args(["--scope", "intune", "--cloud-endpoints"]);
     for h in cloud_hosts() {
         cmd.arg("--target").arg(format!("{h}=127.0.0.1:{port}"));
@@ -206,9 +214,16 @@ fn trusted_with_ca_cert_and_untrusted_without() {
     let observed = https["observed"].as_str().unwrap();
     assert!(
         observed.starts_with("untrusted (certificate not trusted")
-            && observed.contains("UnknownIssuer"),
-        "the finding says why: {observed}"
+            && observed.contains("UnknownIssuer")
+            && observed.contains("--ca-cert")
+            && observed.contains("--insecure-tls"),
+        "the finding says why and what to do: {observed}"
     );
+
+    // A CA in the operating system's store is trusted without --ca-cert.
+    let report = cloud_scan_with(port, None, Some(&ca));
+    let https = finding(&report, "net-intune-https", MANAGE);
+    assert_eq!(https["status"], "pass", "{https}");
 }
 
 #[test]

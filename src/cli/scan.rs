@@ -103,7 +103,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
         readyscan::demo::after().context("the built-in demo fixture")?
     } else {
         let config = scan_config(args)?;
-        let secrets = secrets(args)?;
+        let secrets = secrets(args, config.bind_user.as_deref())?;
         let progress = !quiet && std::io::stderr().is_terminal();
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
         runtime.block_on(readyscan::scan_with_secrets(
@@ -171,9 +171,10 @@ fn flag_settings(args: &ScanArgs) -> Settings {
     }
 }
 
-/// The bind password: from standard input or READYSCAN_PASSWORD, never from a flag value, so it
-/// stays out of the process list and shell history.
-fn secrets(args: &ScanArgs) -> anyhow::Result<Secrets> {
+/// The bind password: from standard input, READYSCAN_PASSWORD, or a no-echo prompt on a
+/// terminal; never from a flag value, so it stays out of the process list and shell history.
+fn secrets(args: &ScanArgs, bind_user: Option<&str>) -> anyhow::Result<Secrets> {
+    let from_env = || std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty());
     let bind_password = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -184,11 +185,36 @@ fn secrets(args: &ScanArgs) -> anyhow::Result<Secrets> {
             bail!("--password-stdin: standard input had no password on its first line");
         }
         Some(password)
+    } else if let Some(p) = from_env() {
+        Some(p)
+    } else if let Some(user) = bind_user {
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            bail!(
+                "--bind-user {}: no password: set {PASSWORD_ENV}, pipe it with --password-stdin, \
+                 or run on a terminal to be asked",
+                readyscan::text::terminal(user)
+            );
+        }
+        let password = rpassword::prompt_password(format!(
+            "Password for {}: ",
+            readyscan::text::terminal(user)
+        ))
+        .context("cannot read the password from the terminal")?;
+        if password.is_empty() {
+            bail!("--bind-user: an empty password was typed");
+        }
+        Some(password)
     } else {
-        std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty())
+        None
     };
-    if bind_password.is_some() && args.bind_user.is_none() {
+    if bind_password.is_some() && bind_user.is_none() {
         tracing::warn!("{PASSWORD_ENV} is set but --bind-user is not: no bind will be made");
+    }
+    if let Some(user) = bind_user.filter(|u| !u.contains(['@', '\\', '='])) {
+        tracing::warn!(
+            "--bind-user {}: a bare user name may not bind; use user@domain or DOMAIN\\user",
+            readyscan::text::terminal(user)
+        );
     }
     Ok(Secrets { bind_password })
 }

@@ -11,9 +11,6 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 
 use crate::config::ScanConfig;
 
-/// Debian's bundle of the system's trusted roots.
-const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
-
 /// Builds the client config over the scan's trust roots.
 pub fn client_config(
     config: &ScanConfig,
@@ -34,13 +31,17 @@ pub fn client_config(
     Ok(Arc::new(tls))
 }
 
-/// Trust anchors: the system store plus every `--ca-cert` file (each must add one).
+/// Trust anchors: the operating system's store (Windows certificate store, including CAs
+/// pushed by group policy; macOS keychain; on Linux the distribution bundle, or `SSL_CERT_FILE`
+/// / `SSL_CERT_DIR`) plus every `--ca-cert` file (each must add one).
 pub fn roots(config: &ScanConfig) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
-    if let Ok(certs) = CertificateDer::pem_file_iter(SYSTEM_ROOTS) {
-        let certs: Vec<_> = certs.flatten().collect();
-        store.add_parsable_certificates(certs);
+    let native = rustls_native_certs::load_native_certs();
+    for e in &native.errors {
+        tracing::debug!("system trust store: {e}");
     }
+    let (added, _) = store.add_parsable_certificates(native.certs);
+    tracing::debug!("system trust store: {added} roots");
     for file in &config.ca_certs {
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
             .map_err(|e| format!("--ca-cert {file}: {e}"))?

@@ -58,7 +58,12 @@ impl ServerCertVerifier for Recording {
             Some(v) => v
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
                 .map(|_| ())
-                .map_err(|e| format!("certificate not trusted: {e}")),
+                .map_err(|e| {
+                    format!(
+                        "certificate not trusted: {e}; trust your CA with --ca-cert FILE (or add \
+                         it to the system store), or skip certificate checks with --insecure-tls"
+                    )
+                }),
             None => Err("certificate not trusted: no CA certificates to trust (system store empty; give --ca-cert)".into()),
         };
         if let Ok(mut v) = self.verdict.lock() {
