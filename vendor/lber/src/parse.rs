@@ -35,6 +35,13 @@ fn parse_length(i: &[u8]) -> nom::IResult<&[u8], usize> {
         Ok((i, len as usize))
     } else {
         let len = len - 128;
+        // readyscan: more than 8 length bytes cannot be a length (parse_uint would wrap).
+        if len > 8 {
+            return Err(nom::Err::Failure(Error::from_error_kind(
+                i,
+                ErrorKind::TooLarge,
+            )));
+        }
         let (i, b) = take(len)(i)?;
         let (_, len) = parse_uint(b)?;
         Ok((
@@ -50,9 +57,47 @@ pub fn parse_uint(i: &[u8]) -> nom::IResult<&[u8], u64> {
     Ok((i, i.iter().fold(0, |res, &byte| (res << 8) | byte as u64)))
 }
 
+/// Deepest nesting of elements accepted: a top-level element is at depth 1. LDAP messages nest
+/// about 6 deep; without a limit, each level is a stack frame, and some 8,000 nested SEQUENCEs
+/// (30 KB) overflow a thread's stack. (Added for readyscan.)
+pub const MAX_DEPTH: usize = 64;
+
+/// Largest top-level element accepted, in content bytes. Checked from the length header, so a
+/// longer message fails at once instead of being buffered while its bytes arrive; an LDAP
+/// client that reads only a few attributes has no use for bigger ones. (Added for readyscan.)
+pub const MAX_MESSAGE_LEN: usize = 4 << 20;
+
+/// Most elements one top-level element may hold. A decoded element takes about 50 bytes
+/// whatever its encoded size (2 bytes), so the count bounds the memory a message can expand
+/// into. (Added for readyscan.)
+pub const MAX_ELEMENTS: usize = 100_000;
+
+fn limit_error(i: &[u8]) -> nom::Err<Error<&[u8]>> {
+    nom::Err::Failure(Error::from_error_kind(i, ErrorKind::TooLarge))
+}
+
 /// Parse raw BER data into a serializable structure.
+///
+/// Fails (`nom::Err::Failure`, never `Incomplete`) past [`MAX_DEPTH`], [`MAX_MESSAGE_LEN`] or
+/// [`MAX_ELEMENTS`], and when an inner element claims more bytes than its parent holds.
 pub fn parse_tag(i: &[u8]) -> nom::IResult<&[u8], StructureTag> {
+    let mut elements = MAX_ELEMENTS;
+    parse_nested(i, 1, &mut elements)
+}
+
+fn parse_nested<'a>(
+    i: &'a [u8],
+    depth: usize,
+    elements: &mut usize,
+) -> nom::IResult<&'a [u8], StructureTag> {
+    if depth > MAX_DEPTH || *elements == 0 {
+        return Err(limit_error(i));
+    }
+    *elements -= 1;
     let (mut i, ((class, structure, id), len)) = tuple((parse_type_header, parse_length))(i)?;
+    if depth == 1 && len > MAX_MESSAGE_LEN {
+        return Err(limit_error(i));
+    }
 
     let pl: PL = match structure {
         TagStructure::Primitive => {
@@ -67,7 +112,14 @@ pub fn parse_tag(i: &[u8]) -> nom::IResult<&[u8], StructureTag> {
 
             let mut tv: Vec<StructureTag> = Vec::new();
             while content.input_len() > 0 {
-                let (j, sub) = parse_tag(content)?;
+                // The content is all there: an inner element that wants more is malformed.
+                let (j, sub) = parse_nested(content, depth + 1, elements).map_err(|e| match e {
+                    nom::Err::Incomplete(_) => {
+                        nom::Err::Failure(Error::from_error_kind(content, ErrorKind::Eof))
+                    }
+                    nom::Err::Error(e) => nom::Err::Failure(e),
+                    failure => failure,
+                })?;
                 content = j;
                 tv.push(sub);
             }
@@ -150,6 +202,61 @@ mod test {
         let tag = parse_tag(&bytes[..]);
 
         assert_eq!(tag, Ok((&rest_tag[..], result_tag)));
+    }
+
+    /// `depth` SEQUENCEs, each holding the next; the innermost is empty.
+    fn nested(depth: usize) -> Vec<u8> {
+        // Each level is a 6-byte header (tag, 0x84, 4 length bytes) whose length counts the
+        // headers inside it.
+        let mut out = Vec::with_capacity(depth * 6);
+        for level in 0..depth {
+            out.extend_from_slice(&[0x30, 0x84]);
+            out.extend_from_slice(&(((depth - level - 1) * 6) as u32).to_be_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn nesting_past_the_limit_fails() {
+        assert!(parse_tag(&nested(MAX_DEPTH)).is_ok());
+        for depth in [MAX_DEPTH + 1, 100_000] {
+            assert!(matches!(
+                parse_tag(&nested(depth)),
+                Err(nom::Err::Failure(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn message_length_is_checked_from_the_header() {
+        let mut big = vec![0x04, 0x84];
+        big.extend_from_slice(&((MAX_MESSAGE_LEN + 1) as u32).to_be_bytes());
+        assert!(matches!(parse_tag(&big), Err(nom::Err::Failure(_))));
+        // Under the limit and not all there yet: wait for more.
+        let mut short = vec![0x04, 0x84];
+        short.extend_from_slice(&(MAX_MESSAGE_LEN as u32).to_be_bytes());
+        assert!(matches!(parse_tag(&short), Err(nom::Err::Incomplete(_))));
+        // Nine length bytes are no length.
+        let nine = [0x04, 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        assert!(matches!(parse_tag(&nine), Err(nom::Err::Failure(_))));
+    }
+
+    #[test]
+    fn element_count_is_bounded() {
+        let count = MAX_ELEMENTS;
+        let mut msg = vec![0x30, 0x84];
+        msg.extend_from_slice(&((count * 2) as u32).to_be_bytes());
+        for _ in 0..count {
+            msg.extend_from_slice(&[0x04, 0x00]);
+        }
+        assert!(matches!(parse_tag(&msg), Err(nom::Err::Failure(_))));
+    }
+
+    #[test]
+    fn an_inner_element_longer_than_its_parent_fails() {
+        // A SEQUENCE of 3 bytes holding an OCTET STRING that claims 100.
+        let bytes = [0x30, 0x03, 0x04, 0x64, 0x41];
+        assert!(matches!(parse_tag(&bytes), Err(nom::Err::Failure(_))));
     }
 
     #[test]
