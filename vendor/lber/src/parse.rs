@@ -1,3 +1,4 @@
+use std::cell::Cell;
 use std::convert::TryFrom;
 
 use crate::common::TagClass;
@@ -72,7 +73,31 @@ pub const MAX_MESSAGE_LEN: usize = 4 << 20;
 /// into. (Added for readyscan.)
 pub const MAX_ELEMENTS: usize = 100_000;
 
-fn limit_error(i: &[u8]) -> nom::Err<Error<&[u8]>> {
+/// Which limit a parse stopped at. (Added for readyscan.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// [`MAX_DEPTH`]
+    Depth,
+    /// [`MAX_MESSAGE_LEN`]
+    MessageLen,
+    /// [`MAX_ELEMENTS`]
+    Elements,
+}
+
+thread_local! {
+    static LIMIT_HIT: Cell<Option<Limit>> = const { Cell::new(None) };
+}
+
+/// The limit the last parse on this thread stopped at, cleared as it is read. ldap3 turns every
+/// parse failure into the same "decoding error"; a caller that polls ldap3's connection driver
+/// can clear this before each poll and read it when the driver ends, to say which limit the
+/// server's answer went past. (Added for readyscan.)
+pub fn take_limit_hit() -> Option<Limit> {
+    LIMIT_HIT.with(Cell::take)
+}
+
+fn limit_error(i: &[u8], limit: Limit) -> nom::Err<Error<&[u8]>> {
+    LIMIT_HIT.with(|hit| hit.set(Some(limit)));
     nom::Err::Failure(Error::from_error_kind(i, ErrorKind::TooLarge))
 }
 
@@ -90,13 +115,16 @@ fn parse_nested<'a>(
     depth: usize,
     elements: &mut usize,
 ) -> nom::IResult<&'a [u8], StructureTag> {
-    if depth > MAX_DEPTH || *elements == 0 {
-        return Err(limit_error(i));
+    if depth > MAX_DEPTH {
+        return Err(limit_error(i, Limit::Depth));
+    }
+    if *elements == 0 {
+        return Err(limit_error(i, Limit::Elements));
     }
     *elements -= 1;
     let (mut i, ((class, structure, id), len)) = tuple((parse_type_header, parse_length))(i)?;
     if depth == 1 && len > MAX_MESSAGE_LEN {
-        return Err(limit_error(i));
+        return Err(limit_error(i, Limit::MessageLen));
     }
 
     let pl: PL = match structure {
@@ -224,6 +252,8 @@ mod test {
                 parse_tag(&nested(depth)),
                 Err(nom::Err::Failure(_))
             ));
+            assert_eq!(take_limit_hit(), Some(Limit::Depth));
+            assert_eq!(take_limit_hit(), None);
         }
     }
 
@@ -232,6 +262,7 @@ mod test {
         let mut big = vec![0x04, 0x84];
         big.extend_from_slice(&((MAX_MESSAGE_LEN + 1) as u32).to_be_bytes());
         assert!(matches!(parse_tag(&big), Err(nom::Err::Failure(_))));
+        assert_eq!(take_limit_hit(), Some(Limit::MessageLen));
         // Under the limit and not all there yet: wait for more.
         let mut short = vec![0x04, 0x84];
         short.extend_from_slice(&(MAX_MESSAGE_LEN as u32).to_be_bytes());
@@ -250,6 +281,7 @@ mod test {
             msg.extend_from_slice(&[0x04, 0x00]);
         }
         assert!(matches!(parse_tag(&msg), Err(nom::Err::Failure(_))));
+        assert_eq!(take_limit_hit(), Some(Limit::Elements));
     }
 
     #[test]
