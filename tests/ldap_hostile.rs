@@ -102,9 +102,12 @@ fn endless_root_dse_stream_is_a_limit_finding() {
     );
 }
 
+/// Builds entry `n` of a stream with message id `id`.
+type Entry = fn(i64, usize) -> Vec<u8>;
+
 /// A DC that accepts the bind, answers the rootDSE and every other base read with
 /// noSuchObject, and streams `entry` without end for a subtree search.
-fn endless_subtree(entry: fn(i64, usize) -> Vec<u8>) -> FakeLdap {
+fn endless_subtree(entry: Entry) -> FakeLdap {
     FakeLdap::start(move |req: &Request, conn| match (req.op, req.scope) {
         (0x60, _) => conn.write_all(&bind_response(req.id, 0)),
         (0x63, 0) if req.base.is_empty() => {
@@ -119,23 +122,32 @@ fn endless_subtree(entry: fn(i64, usize) -> Vec<u8>) -> FakeLdap {
 #[test]
 fn endless_subtree_streams_stop_at_the_limits() {
     fn big(id: i64, n: usize) -> Vec<u8> {
-        let value = "v".repeat(64 << 10);
+        let value = "v".repeat((4 << 20) - 200);
         search_entry(
             id,
             &format!("CN=t{n},CN=System,DC=hostile,DC=test"),
             &[("trustPartner", &[&value])],
         )
     }
+    fn wide(id: i64, n: usize) -> Vec<u8> {
+        let values: Vec<String> = (0..16_000).map(|i| format!("{i:0250}")).collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        search_entry(
+            id,
+            &format!("CN=t{n},CN=System,DC=hostile,DC=test"),
+            &[("trustPartner", &values)],
+        )
+    }
     fn small(id: i64, n: usize) -> Vec<u8> {
         search_entry(id, &format!("CN=t{n},CN=System,DC=hostile,DC=test"), &[])
     }
-    for (entry, says) in [
-        (
-            big as fn(i64, usize) -> Vec<u8>,
-            "more than 16 MiB of entries",
-        ),
+    // Entries just under lber's message size and element limits, and tiny ones.
+    let cases: [(Entry, &str); 3] = [
+        (big, "more than 16 MiB of entries"),
+        (wide, "more than 16 MiB of entries"),
         (small, "more than 10,000 entries"),
-    ] {
+    ];
+    for (entry, says) in cases {
         let server = endless_subtree(entry);
         let out = tempfile::tempdir().unwrap();
         let bind = [

@@ -77,13 +77,19 @@ impl ReadBudget {
     }
 }
 
-/// The size of an entry as readyscan counts it: the bytes of every primitive element (DN,
-/// attribute names and values, referral URLs). lber's depth limit bounds the recursion.
+/// What one decoded element costs besides its bytes (the tag and, once built, the `String`).
+const ELEMENT_COST: usize = 32;
+
+/// The size of an entry as readyscan counts it, close to what it takes decoded: the bytes of
+/// every primitive element (DN, attribute names and values, referral URLs) plus
+/// [`ELEMENT_COST`] for each element, so thousands of tiny values weigh what they take in memory.
+/// lber's depth limit bounds the recursion.
 pub fn entry_size(tag: &StructureTag) -> usize {
-    match &tag.payload {
-        PL::P(bytes) => bytes.len(),
-        PL::C(inner) => inner.iter().map(entry_size).sum(),
-    }
+    ELEMENT_COST
+        + match &tag.payload {
+            PL::P(bytes) => bytes.len(),
+            PL::C(inner) => inner.iter().map(entry_size).sum(),
+        }
 }
 
 /// The error for a search that returned more than `max` entries.
@@ -170,7 +176,7 @@ mod tests {
             id: 4,
             payload: PL::C(vec![prim(b"cn=x"), prim(b"abc")]),
         };
-        assert_eq!(entry_size(&entry), 7);
+        assert_eq!(entry_size(&entry), 7 + 3 * ELEMENT_COST);
     }
 
     #[test]

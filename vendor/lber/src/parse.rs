@@ -68,10 +68,11 @@ pub const MAX_DEPTH: usize = 64;
 /// client that reads only a few attributes has no use for bigger ones. (Added for readyscan.)
 pub const MAX_MESSAGE_LEN: usize = 4 << 20;
 
-/// Most elements one top-level element may hold. A decoded element takes about 50 bytes
+/// Most elements one top-level element may hold. A decoded element takes about 90 bytes
 /// whatever its encoded size (2 bytes), so the count bounds the memory a message can expand
-/// into. (Added for readyscan.)
-pub const MAX_ELEMENTS: usize = 100_000;
+/// into. Active Directory returns at most 1,500 values of an attribute in one answer
+/// (MaxValRange), and readyscan reads no large multi-valued attribute. (Added for readyscan.)
+pub const MAX_ELEMENTS: usize = 16_384;
 
 /// Which limit a parse stopped at. (Added for readyscan.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
