@@ -225,3 +225,29 @@ fn a_panic_in_ldap3_fails_one_attempt_and_the_next_is_tried() {
          a.hostile.test:636 (LDAPS): ",
     );
 }
+
+#[test]
+fn a_panic_in_ldap3_during_starttls_fails_the_attempt() {
+    // ldap3 reads the StartTLS answer in a task of its own, and panics on an empty LDAPMessage.
+    let server = FakeLdap::start(|req: &Request, conn| match req.op {
+        0x77 => conn.write_all(&seq(&[])),
+        _ => Err(std::io::Error::other("unexpected request")),
+    });
+    let out = tempfile::tempdir().unwrap();
+    let bind = ["--bind-user", "CN=reader,DC=hostile,DC=test"];
+    let flags = [&bind[..], &["--ldap-security", "starttls"]].concat();
+    scan(
+        &[("dc.hostile.test", server.port())],
+        &flags,
+        &[("READYSCAN_PASSWORD", "pw")],
+        out.path(),
+    );
+    assert_error(
+        &report_of(out.path()),
+        "ad-schema-version",
+        "dc.hostile.test",
+        "failed",
+        "dc.hostile.test:389 (StartTLS): the server's answer could not be decoded (malformed LDAP \
+         message)",
+    );
+}
