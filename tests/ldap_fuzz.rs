@@ -3,7 +3,7 @@
 //! ldap3's codec calls on every read) and through ldap3's own codec and connection driver over
 //! a Unix socket pair (no network). No case may overflow the stack (that would abort this test
 //! process), panic outside ldap3's contained tasks, or leave a read waiting once the bytes are
-//! all sent.
+//! all sent. `PROPTEST_CASES=N` runs N cases instead of 256.
 
 mod common;
 
@@ -143,8 +143,11 @@ fn header(bytes: &[u8]) -> Option<(usize, u64)> {
 }
 
 fn config() -> Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok());
     Config {
-        cases: CASES,
+        cases: cases.unwrap_or(CASES),
         failure_persistence: None,
         max_shrink_iters: 256,
         ..Config::default()
