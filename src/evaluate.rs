@@ -89,7 +89,7 @@ pub struct Finding {
     /// Why the check could not be assessed or does not apply.
     pub reason: Option<String>,
     /// Machine-readable kind of `reason`: the probe's error kind (`timeout`, `needs_bind`,
-    /// `failed`, `not_applicable`) or evaluation's own (`out_of_scope`, `not_collected`,
+    /// `failed`, `limit`, `not_applicable`) or evaluation's own (`out_of_scope`, `not_collected`,
     /// `bad_value`), so consumers can branch without parsing prose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,

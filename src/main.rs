@@ -11,6 +11,7 @@ use cli::{Cli, Exit};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.quiet, cli.verbose);
+    quiet_ldap_panics();
     match cli::run(&cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
@@ -30,8 +31,15 @@ fn init_logging(quiet: bool, verbose: u8) {
         (false, 1) => "info",
         _ => "debug",
     };
+    // ldap3 warns about its connection's state ("socket receive error", "unmatched id"), and a
+    // hostile server can make it do so without end; what it means reaches the finding.
+    let default = if verbose >= 2 {
+        level.to_string()
+    } else {
+        format!("{level},ldap3=error")
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("READYSCAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| Visible(std::io::stderr()))
@@ -55,4 +63,24 @@ impl<W: std::io::Write> std::io::Write for Visible<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.flush()
     }
+}
+
+/// ldap3 panics on some malformed answers; each LDAP attempt runs in a task of its own that
+/// turns the panic into that attempt's failure (named in the finding). So a panic whose location
+/// is in ldap3's or lber's source is logged at debug level instead of printed with a backtrace;
+/// every other panic is a bug and goes to the default hook.
+fn quiet_ldap_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| match info.location() {
+        Some(at) if readyscan::probes::ldap::in_ldap_client(at.file()) => {
+            let payload = info.payload();
+            let what = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("?");
+            tracing::debug!("the LDAP client gave up on a server's answer ({what}) at {at}");
+        }
+        _ => default(info),
+    }));
 }

@@ -24,7 +24,7 @@ pub struct Observation {
     /// Why the probe failed or why the subject needs no check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Machine-readable failure kind (`timeout`, `needs_bind`, `failed`, `not_applicable`).
+    /// Machine-readable failure kind (`timeout`, `needs_bind`, `failed`, `limit`, `not_applicable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// What checks compare; on failure, only what was known before asking (host, role, purpose).

@@ -73,6 +73,7 @@ impl std::fmt::Debug for Secrets {
 }
 
 /// Shared by all probes of a scan.
+#[derive(Clone)]
 pub struct ProbeContext {
     pub config: Arc<ScanConfig>,
     /// The resolver, TLS roots and clients, built once per scan.
@@ -92,6 +93,10 @@ pub enum ProbeError {
     NeedsBind(String),
     #[error("{0}")]
     Failed(String),
+    /// The server's answer went past one of readyscan's limits (nesting depth, message size,
+    /// entries per search, bytes per probe); the text names it.
+    #[error("{0}")]
+    Limit(String),
     /// The subject does not need the check (e.g. a non-routable UPN suffix); not an error.
     #[error("{0}")]
     NotApplicable(String),
@@ -104,6 +109,7 @@ impl ProbeError {
             ProbeError::Timeout(_) => "timeout",
             ProbeError::NeedsBind(_) => "needs_bind",
             ProbeError::Failed(_) => "failed",
+            ProbeError::Limit(_) => "limit",
             ProbeError::NotApplicable(_) => "not_applicable",
         }
     }

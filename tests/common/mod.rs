@@ -1,8 +1,9 @@
 //! Shared by the test crates: the Samba AD DC lab (fixtures/lab/samba-lab.sh) as the lab tests
-//! drive it, and the report helpers of [`report`].
+//! drive it, the report helpers of [`report`], and a fake LDAP server ([`ldap`]).
 // Each test crate compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod ldap;
 pub mod report;
 
 #[allow(unused_imports)]

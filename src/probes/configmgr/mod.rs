@@ -8,10 +8,11 @@ pub mod spec;
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
+use ldap3::SearchEntry;
 use serde_json::{json, Map, Value};
 
 use crate::observation::{Observation, ObservationStatus};
-use crate::probes::ldap::{all, connect_bound, first};
+use crate::probes::ldap::{all, connect_bound, first, read_bound, ReadError, ReadOnlyLdap};
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 
 pub use mplist::{capabilities_version, parse_mplist};
@@ -58,39 +59,8 @@ impl Probe for AdSites {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        let (mut ldap, _) = connect_bound(req, ctx).await?;
-        let read = async {
-            let dse = ldap
-                .read_entry("", &["defaultNamingContext"])
-                .await?
-                .ok_or("the rootDSE is empty")?;
-            let nc = first(&dse, "defaultNamingContext")
-                .ok_or("the rootDSE has no defaultNamingContext")?;
-            let base = format!("CN=System Management,CN=System,{nc}");
-            if ldap.read_entry(&base, &["cn"]).await?.is_none() {
-                return Ok::<_, String>((Vec::new(), Vec::new(), false));
-            }
-            let sites = ldap
-                .search(&base, "(objectClass=mSSMSSite)", &["mSSMSSiteCode"])
-                .await?;
-            let mps = ldap
-                .search(
-                    &base,
-                    "(objectClass=mSSMSManagementPoint)",
-                    &[
-                        "mSSMSMPName",
-                        "dNSHostName",
-                        "mSSMSSiteCode",
-                        "mSSMSVersion",
-                        "mSSMSCapabilities",
-                    ],
-                )
-                .await?;
-            Ok((sites, mps, true))
-        };
-        let read = read.await;
-        ldap.unbind().await;
-        let (sites, mps, container) = read.map_err(ProbeError::Failed)?;
+        let (ldap, _) = connect_bound(req, ctx).await?;
+        let (sites, mps, container) = read_bound(ldap, |ldap| Box::pin(read_sites(ldap))).await?;
         let site_codes: BTreeSet<String> = sites
             .iter()
             .filter_map(|s| first(s, "mSSMSSiteCode"))
@@ -123,6 +93,40 @@ impl Probe for AdSites {
         })))
     }
 }
+
+/// The sites and MPs under CN=System Management, and whether the container exists.
+async fn read_sites(ldap: &mut ReadOnlyLdap) -> Result<Sites, ReadError> {
+    let dse = ldap
+        .read_entry("", &["defaultNamingContext"])
+        .await?
+        .ok_or("the rootDSE is empty")?;
+    let nc =
+        first(&dse, "defaultNamingContext").ok_or("the rootDSE has no defaultNamingContext")?;
+    let base = format!("CN=System Management,CN=System,{nc}");
+    if ldap.read_entry(&base, &["cn"]).await?.is_none() {
+        return Ok((Vec::new(), Vec::new(), false));
+    }
+    let sites = ldap
+        .search(&base, "(objectClass=mSSMSSite)", &["mSSMSSiteCode"])
+        .await?;
+    let mps = ldap
+        .search(
+            &base,
+            "(objectClass=mSSMSManagementPoint)",
+            &[
+                "mSSMSMPName",
+                "dNSHostName",
+                "mSSMSSiteCode",
+                "mSSMSVersion",
+                "mSSMSCapabilities",
+            ],
+        )
+        .await?;
+    Ok((sites, mps, true))
+}
+
+/// Sites, MPs and whether CN=System Management exists.
+type Sites = (Vec<SearchEntry>, Vec<SearchEntry>, bool);
 
 /// The MPLIST of every MP given with `--mp` or published in AD, plus a version the admin typed.
 pub struct MpList;

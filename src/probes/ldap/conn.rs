@@ -1,20 +1,34 @@
-//! The only way readyscan talks LDAP: a read-only connection that can bind, search and unbind.
-//! The ldap3 handle is private, so no modify, add, delete or extended operation can be sent.
+//! The only way readyscan talks LDAP: a read-only connection that sends bind, search and unbind
+//! requests, and the StartTLS extended operation when `--ldap-security starttls` asks for it
+//! (ldap3 sends it while connecting). The ldap3 handle is private, so no modify, add, delete or
+//! other extended operation can be sent.
+//!
+//! Every search is streamed and bounded (see [`super::limits`]): past a limit the read stops,
+//! the connection is closed and the error names the limit. When the server's answer ends the
+//! connection (a decoding error, a limit of the BER parser, a panic inside ldap3), the error
+//! says which, from the driver task's outcome.
 
 use std::fmt;
+use std::future::{poll_fn, Future};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+use ldap3::controls::{Control, ControlType, PagedResults};
+use ldap3::result::LdapError;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry, StdStream};
 use rustls::ClientConfig;
 
+use super::contain::{Task, MALFORMED};
+use super::limits::{self, ReadBudget, ReadError, ENTRIES_PER_READ, ENTRIES_PER_SEARCH};
 use crate::probes::ProbeContext;
 
 /// Page size for searches; AD's MaxPageSize is 1000.
 const PAGE_SIZE: i32 = 500;
-/// A directory bigger than this is not read in full; the checks need far fewer entries.
-const MAX_ENTRIES: usize = 50_000;
+/// How long to wait for a connection's driver to report why it ended.
+const DRIVER_REPORT: Duration = Duration::from_secs(2);
+
+/// How the connection's driver task ended, and the BER parser's limit if one stopped it.
+type DriverEnd = (ldap3::result::Result<()>, Option<lber::parse::Limit>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -40,6 +54,11 @@ impl Transport {
             _ => 389,
         }
     }
+
+    /// `dc:port (transport)`, as errors name an attempt.
+    pub fn place(self, dc: &str) -> String {
+        format!("{dc}:{} ({self})", self.port())
+    }
 }
 
 /// Why a bind failed, so the finding can say what to do.
@@ -49,7 +68,8 @@ pub enum BindError {
     StrongerAuthRequired(String),
     /// Result 49.
     InvalidCredentials(String),
-    Other(String),
+    /// No bind result: the read failed or went past a limit.
+    Read(ReadError),
 }
 
 impl fmt::Display for BindError {
@@ -65,14 +85,17 @@ impl fmt::Display for BindError {
                 "{dc} rejected the bind user's credentials (result 49, invalidCredentials): \
                  check --bind-user and the password in READYSCAN_PASSWORD / --password-stdin"
             ),
-            BindError::Other(msg) => f.write_str(msg),
+            BindError::Read(e) => e.fmt(f),
         }
     }
 }
 
 pub struct ReadOnlyLdap {
     ldap: Ldap,
+    /// The connection's driver; aborted (the socket closed) when this handle is dropped.
+    driver: Option<Task<DriverEnd>>,
     timeout: Duration,
+    budget: ReadBudget,
     /// The DC this connection reached, as named in the scan.
     pub dc: String,
 }
@@ -83,9 +106,10 @@ impl ReadOnlyLdap {
         transport: Transport,
         ctx: &ProbeContext,
         tls: Option<Arc<ClientConfig>>,
-    ) -> Result<ReadOnlyLdap, String> {
+        budget: ReadBudget,
+    ) -> Result<ReadOnlyLdap, ReadError> {
         let port = transport.port();
-        let place = format!("{dc}:{port} ({transport})");
+        let place = transport.place(dc);
         let addr = crate::probes::net::resolve(dc, port, ctx).await?;
         let tcp = tokio::time::timeout(ctx.timeout, tokio::net::TcpStream::connect(addr))
             .await
@@ -124,13 +148,59 @@ impl ReadOnlyLdap {
                     humantime::format_duration(ctx.timeout)
                 )
             })?
-            .map_err(|e| format!("{place}: {e}"))?;
-        ldap3::drive!(conn);
+            .map_err(|e| match e {
+                // The StartTLS answer is read in a task of ldap3's own: dropped unanswered,
+                // it panicked on the answer.
+                LdapError::ResultRecv { .. } => ReadError::Failed(format!("{place}: {MALFORMED}")),
+                e if decoding_error(&e) => limits::undecodable(&place),
+                e => ReadError::Failed(format!("{place}: {e}")),
+            })?;
+        // The driver, polled with the parser's limit cleared before each poll: when it ends on
+        // a limit, the limit is what that last poll left behind (same thread, same poll).
+        let driver = Task::spawn(async move {
+            let mut drive = std::pin::pin!(conn.drive());
+            poll_fn(move |cx| {
+                lber::parse::take_limit_hit();
+                drive
+                    .as_mut()
+                    .poll(cx)
+                    .map(|end| (end, lber::parse::take_limit_hit()))
+            })
+            .await
+        });
         Ok(ReadOnlyLdap {
             ldap,
+            driver: Some(driver),
             timeout: ctx.timeout,
+            budget,
             dc: dc.to_string(),
         })
+    }
+
+    /// Why an operation failed: when the connection's driver has ended (the error is only
+    /// "channel closed" then), the driver's own reason.
+    async fn explain(&mut self, what: &str, e: LdapError) -> ReadError {
+        let dc = &self.dc;
+        let closed = matches!(
+            e,
+            LdapError::OpSend { .. }
+                | LdapError::ResultRecv { .. }
+                | LdapError::EndOfStream
+                | LdapError::IdScrubSend { .. }
+        );
+        let Some(driver) = self.driver.take().filter(|_| closed) else {
+            return ReadError::Failed(format!("{dc}: {what}: {e}"));
+        };
+        match tokio::time::timeout(DRIVER_REPORT, driver.join()).await {
+            Ok(Ok((_, Some(limit)))) => limits::parser_limit(dc, limit),
+            Ok(Ok((Err(e), None))) if decoding_error(&e) => limits::undecodable(dc),
+            Ok(Ok((Err(e), None))) => ReadError::Failed(format!("{dc}: {what}: {e}")),
+            Ok(Ok((Ok(()), None))) => ReadError::Failed(format!(
+                "{dc}: {what}: the server closed the connection before answering"
+            )),
+            Ok(Err(join)) if join.is_panic() => ReadError::Failed(format!("{dc}: {MALFORMED}")),
+            _ => ReadError::Failed(format!("{dc}: {what}: {e}")),
+        }
     }
 
     /// A simple bind. The password is only handed to ldap3; it is never logged or returned.
@@ -139,16 +209,19 @@ impl ReadOnlyLdap {
             .ldap
             .with_timeout(self.timeout)
             .simple_bind(user, password)
-            .await
-            .map_err(|e| BindError::Other(format!("{}: bind failed: {e}", self.dc)))?;
+            .await;
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => return Err(BindError::Read(self.explain("bind failed", e).await)),
+        };
         match result.rc {
             0 => Ok(()),
             8 => Err(BindError::StrongerAuthRequired(self.dc.clone())),
             49 => Err(BindError::InvalidCredentials(self.dc.clone())),
-            rc => Err(BindError::Other(format!(
+            rc => Err(BindError::Read(ReadError::Failed(format!(
                 "{}: bind failed with result {rc}: {}",
                 self.dc, result.text
-            ))),
+            )))),
         }
     }
 
@@ -157,61 +230,138 @@ impl ReadOnlyLdap {
         &mut self,
         dn: &str,
         attrs: &[&str],
-    ) -> Result<Option<SearchEntry>, String> {
-        let result = self
-            .ldap
-            .with_timeout(self.timeout)
-            .search(dn, Scope::Base, "(objectClass=*)", attrs.to_vec())
-            .await
-            .map_err(|e| format!("{}: search {dn}: {e}", self.dc))?;
-        match result.1.rc {
-            0 => Ok(result
-                .0
-                .into_iter()
-                .find(|e| !e.is_ref())
-                .map(SearchEntry::construct)),
+    ) -> Result<Option<SearchEntry>, ReadError> {
+        let what = if dn.is_empty() {
+            "read of the rootDSE".to_string()
+        } else {
+            format!("read of {dn}")
+        };
+        let mut entries = Vec::new();
+        let stream = self
+            .stream(&what, dn, Scope::Base, "(objectClass=*)", attrs, None)
+            .await?;
+        let done = self
+            .collect(&what, stream, ENTRIES_PER_READ, &mut entries)
+            .await?;
+        match done.rc {
+            0 => Ok(entries.pop()),
             32 => Ok(None),
-            rc => Err(format!(
-                "{}: search {dn}: result {rc}: {}",
-                self.dc, result.1.text
-            )),
+            rc => Err(ReadError::Failed(format!(
+                "{}: {what}: result {rc}: {}",
+                self.dc, done.text
+            ))),
         }
     }
 
-    /// A paged search; referrals are skipped, not chased.
+    /// A paged subtree search; referrals are skipped, not chased.
     pub async fn search(
         &mut self,
         base: &str,
         filter: &str,
         attrs: &[&str],
-    ) -> Result<Vec<SearchEntry>, String> {
-        let fail = |e: &dyn fmt::Display| format!("{}: search under {base}: {e}", self.dc);
-        let adapters: Vec<Box<dyn Adapter<_, _>>> = vec![
-            Box::new(EntriesOnly::new()),
-            Box::new(PagedResults::new(PAGE_SIZE)),
-        ];
-        let mut stream = self
-            .ldap
-            .with_timeout(self.timeout)
-            .streaming_search_with(adapters, base, Scope::Subtree, filter, attrs.to_vec())
-            .await
-            .map_err(|e| fail(&e))?;
+    ) -> Result<Vec<SearchEntry>, ReadError> {
+        let what = format!("search under {base}");
         let mut entries = Vec::new();
-        while let Some(entry) = stream.next().await.map_err(|e| fail(&e))? {
-            if entries.len() < MAX_ENTRIES {
-                entries.push(SearchEntry::construct(entry));
+        let mut cookie = Vec::new();
+        for _ in 0..limits::PAGES_PER_SEARCH {
+            let page = PagedResults {
+                size: PAGE_SIZE,
+                cookie,
+            };
+            let stream = self
+                .stream(&what, base, Scope::Subtree, filter, attrs, Some(page))
+                .await?;
+            let done = self
+                .collect(&what, stream, ENTRIES_PER_SEARCH, &mut entries)
+                .await?;
+            match done.rc {
+                0 => {}
+                10 => return Ok(entries),
+                32 => return Ok(Vec::new()),
+                rc => {
+                    return Err(ReadError::Failed(format!(
+                        "{}: {what}: result {rc}: {}",
+                        self.dc, done.text
+                    )))
+                }
+            }
+            cookie = next_cookie(&done.ctrls);
+            if cookie.is_empty() {
+                return Ok(entries);
             }
         }
-        let done = stream.finish().await;
-        match done.rc {
-            0 | 10 => Ok(entries),
-            32 => Ok(Vec::new()),
-            rc => Err(fail(&format!("result {rc}: {}", done.text))),
+        Err(limits::too_many_pages(&self.dc, &what))
+    }
+
+    /// Starts a streaming search.
+    async fn stream(
+        &mut self,
+        what: &str,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+        page: Option<PagedResults>,
+    ) -> Result<ldap3::SearchStream<'static, String, Vec<String>>, ReadError> {
+        let attrs: Vec<String> = attrs.iter().map(|a| a.to_string()).collect();
+        let ldap = self.ldap.with_timeout(self.timeout);
+        if let Some(page) = page {
+            ldap.with_controls(page);
+        }
+        match ldap.streaming_search(base, scope, filter, attrs).await {
+            Ok(stream) => Ok(stream),
+            Err(e) => Err(self.explain(what, e).await),
         }
     }
 
-    pub async fn unbind(mut self) {
-        // Best effort: the server drops the connection anyway.
-        let _ = self.ldap.unbind().await;
+    /// Reads a search's items into `entries`, at most `max` of them and within the probe's byte
+    /// budget; returns the search's result.
+    async fn collect(
+        &mut self,
+        what: &str,
+        mut stream: ldap3::SearchStream<'static, String, Vec<String>>,
+        max: usize,
+        entries: &mut Vec<SearchEntry>,
+    ) -> Result<ldap3::LdapResult, ReadError> {
+        let mut seen = 0;
+        loop {
+            let item = match stream.next().await {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(e) => return Err(self.explain(what, e).await),
+            };
+            self.budget.take(&self.dc, limits::entry_size(&item.0))?;
+            seen += 1;
+            if seen > max {
+                return Err(limits::too_many_entries(&self.dc, what, max));
+            }
+            if !item.is_ref() && !item.is_intermediate() {
+                entries.push(SearchEntry::construct(item));
+            }
+        }
+        Ok(stream.finish().await)
     }
+
+    /// Unbinds and closes the connection; best effort, the server drops it anyway.
+    pub async fn unbind(mut self) {
+        let _ = tokio::time::timeout(self.timeout, self.ldap.unbind()).await;
+    }
+}
+
+/// The paged-results cookie of a search result; empty when the search is complete.
+fn next_cookie(ctrls: &[Control]) -> Vec<u8> {
+    ctrls
+        .iter()
+        .find_map(|c| match c {
+            Control(Some(ControlType::PagedResults), raw) => {
+                Some(raw.parse::<PagedResults>().cookie)
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// ldap3's "decoding error": the BER parser refused the server's bytes.
+fn decoding_error(e: &LdapError) -> bool {
+    matches!(e, LdapError::Io { source } if source.to_string() == "decoding error")
 }

@@ -1,6 +1,9 @@
 //! Active Directory over LDAP: `ldap.root_dse` (anonymous) and `ldap.directory` (needs a bind).
 
+mod bound;
 mod conn;
+mod contain;
+pub mod limits;
 pub mod spec;
 
 use std::collections::HashMap;
@@ -8,9 +11,12 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+pub use bound::{connect_bound, read_bound, BoxedRead};
 pub use conn::{BindError, ReadOnlyLdap, Transport};
+pub use contain::in_ldap_client;
+pub use limits::{ReadBudget, ReadError};
 
-use crate::config::{LdapSecurity, ScanConfig};
+use crate::config::ScanConfig;
 use crate::probes::names::non_routable;
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 
@@ -78,7 +84,7 @@ pub fn plan(config: &ScanConfig) -> Vec<Request> {
 
 /// The DCs to ask: those given with `--dc`, else those the domain's locator SRV record names
 /// (through `--dns-server` or the system resolver).
-async fn dcs_for(
+pub(super) async fn dcs_for(
     req: &Request,
     ctx: &ProbeContext,
 ) -> Result<(Vec<String>, &'static str), ProbeError> {
@@ -182,24 +188,30 @@ impl Probe for RootDse {
         plan(input.config)
     }
 
-    /// Anonymous: plain LDAP first (the rootDSE is public), LDAPS if 389 is closed.
+    /// Anonymous: plain LDAP first (the rootDSE is public), LDAPS if 389 is closed. Each attempt
+    /// runs in its own task: a panic inside ldap3 fails that attempt, and the next is tried.
     async fn observe(
         &self,
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
         let tls = ctx.services.tls.clone();
+        let budget = ReadBudget::default();
         let mut errors = Vec::new();
         let (dcs, found_by) = dcs_for(req, ctx).await?;
         for dc in dcs {
             for transport in [Transport::Plain, Transport::Ldaps] {
-                let read = async {
-                    let mut ldap =
-                        ReadOnlyLdap::connect(&dc, transport, ctx, Some(tls.clone())).await?;
-                    let entry = ldap.read_entry("", ROOT_DSE_ATTRS).await;
-                    ldap.unbind().await;
-                    entry?.ok_or_else(|| format!("{dc}: the rootDSE is empty"))
-                };
+                let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
+                let read = contain::attempt(transport.place(&dc), {
+                    let dc = dc.clone();
+                    async move {
+                        let mut ldap =
+                            ReadOnlyLdap::connect(&dc, transport, &ctx, Some(tls), budget).await?;
+                        let entry = ldap.read_entry("", ROOT_DSE_ATTRS).await;
+                        ldap.unbind().await;
+                        entry?.ok_or_else(|| format!("{dc}: the rootDSE is empty").into())
+                    }
+                });
                 match read.await {
                     Ok(entry) => {
                         let mut out = root_dse_fields(&entry);
@@ -208,7 +220,9 @@ impl Probe for RootDse {
                         out.insert("transport".into(), json!(transport.to_string()));
                         return Ok(out);
                     }
-                    Err(e) => errors.push(e),
+                    // A limit ends the probe: the budget is the probe's, not the attempt's.
+                    Err(ReadError::Limit(e)) => return Err(ProbeError::Limit(e)),
+                    Err(ReadError::Failed(e)) => errors.push(e),
                 }
             }
         }
@@ -231,61 +245,16 @@ impl Probe for Directory {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        let (mut ldap, transport) = connect_bound(req, ctx).await?;
-        let read = read_directory(&mut ldap).await;
+        let (ldap, transport) = connect_bound(req, ctx).await?;
         let dc = ldap.dc.clone();
-        ldap.unbind().await;
-        let mut out = read.map_err(ProbeError::Failed)?;
+        let mut out = read_bound(ldap, |ldap| Box::pin(read_directory(ldap))).await?;
         out.insert("answered_by".into(), json!(dc));
         out.insert("transport".into(), json!(transport.to_string()));
         Ok(out)
     }
 }
 
-/// A bound connection to the first DC of the request that accepts the bind, over the
-/// transports `--ldap-security` allows.
-pub async fn connect_bound(
-    req: &Request,
-    ctx: &ProbeContext,
-) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
-    let (Some(user), Some(password)) = (&ctx.config.bind_user, &ctx.secrets.bind_password) else {
-        return Err(ProbeError::NeedsBind(
-            "give --bind-user USER and the password in READYSCAN_PASSWORD or --password-stdin"
-                .into(),
-        ));
-    };
-    let transports: &[Transport] = match ctx.config.ldap_security {
-        LdapSecurity::Auto => &[Transport::Ldaps, Transport::StartTls],
-        LdapSecurity::Ldaps => &[Transport::Ldaps],
-        LdapSecurity::Starttls => &[Transport::StartTls],
-        LdapSecurity::Plain => &[Transport::Plain],
-    };
-    let tls = ctx.services.tls.clone();
-    let mut errors = Vec::new();
-    for dc in dcs_for(req, ctx).await?.0 {
-        for &transport in transports {
-            let mut ldap = match ReadOnlyLdap::connect(&dc, transport, ctx, Some(tls.clone())).await
-            {
-                Ok(l) => l,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            };
-            match ldap.bind(user, password).await {
-                Ok(()) => return Ok((ldap, transport)),
-                // Wrong credentials are wrong on every DC: stop before the account locks.
-                Err(e @ BindError::InvalidCredentials(_)) => {
-                    return Err(ProbeError::Failed(e.to_string()))
-                }
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-    }
-    Err(ProbeError::Failed(errors.join("; ")))
-}
-
-async fn read_directory(ldap: &mut ReadOnlyLdap) -> Result<Map<String, Value>, String> {
+async fn read_directory(ldap: &mut ReadOnlyLdap) -> Result<Map<String, Value>, ReadError> {
     let dse = ldap
         .read_entry("", ROOT_DSE_ATTRS)
         .await?

@@ -1,0 +1,84 @@
+//! Bound connections: the first DC and transport that accept the bind, and the reads run on
+//! one. Each attempt runs in a task of its own (see [`super::contain`]).
+
+use crate::config::LdapSecurity;
+use crate::probes::{ProbeContext, ProbeError, Request};
+
+use super::contain;
+use super::{dcs_for, BindError, ReadBudget, ReadError, ReadOnlyLdap, Transport};
+
+/// Runs `read` on a bound connection in a task of its own, then unbinds: a panic inside ldap3
+/// fails the probe with a clear reason.
+pub async fn read_bound<T, F>(mut ldap: ReadOnlyLdap, read: F) -> Result<T, ProbeError>
+where
+    T: Send + 'static,
+    F: for<'a> FnOnce(&'a mut ReadOnlyLdap) -> BoxedRead<'a, T> + Send + 'static,
+{
+    let dc = ldap.dc.clone();
+    let answer = contain::attempt(dc, async move {
+        let answer = read(&mut ldap).await;
+        ldap.unbind().await;
+        answer
+    });
+    Ok(answer.await?)
+}
+
+/// What [`read_bound`] runs: a read that borrows the connection.
+pub type BoxedRead<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ReadError>> + Send + 'a>>;
+
+/// A bound connection to the first DC of the request that accepts the bind, over the
+/// transports `--ldap-security` allows.
+pub async fn connect_bound(
+    req: &Request,
+    ctx: &ProbeContext,
+) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
+    let (Some(user), Some(password)) = (&ctx.config.bind_user, &ctx.secrets.bind_password) else {
+        return Err(ProbeError::NeedsBind(
+            "give --bind-user USER and the password in READYSCAN_PASSWORD or --password-stdin"
+                .into(),
+        ));
+    };
+    let transports: &[Transport] = match ctx.config.ldap_security {
+        LdapSecurity::Auto => &[Transport::Ldaps, Transport::StartTls],
+        LdapSecurity::Ldaps => &[Transport::Ldaps],
+        LdapSecurity::Starttls => &[Transport::StartTls],
+        LdapSecurity::Plain => &[Transport::Plain],
+    };
+    let tls = ctx.services.tls.clone();
+    let budget = ReadBudget::default();
+    let mut errors = Vec::new();
+    for dc in dcs_for(req, ctx).await?.0 {
+        for &transport in transports {
+            let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
+            let (user, password) = (user.clone(), password.clone());
+            let attempt = contain::attempt(transport.place(&dc), {
+                let dc = dc.clone();
+                async move {
+                    let mut ldap =
+                        ReadOnlyLdap::connect(&dc, transport, &ctx, Some(tls), budget).await?;
+                    match ldap.bind(&user, &password).await {
+                        Ok(()) => Ok(Ok(ldap)),
+                        Err(e) => {
+                            ldap.unbind().await;
+                            Ok(Err(e))
+                        }
+                    }
+                }
+            });
+            match attempt.await {
+                Ok(Ok(ldap)) => return Ok((ldap, transport)),
+                // Wrong credentials are wrong on every DC: stop before the account locks.
+                Ok(Err(e @ BindError::InvalidCredentials(_))) => {
+                    return Err(ProbeError::Failed(e.to_string()))
+                }
+                Ok(Err(BindError::Read(ReadError::Limit(e)))) | Err(ReadError::Limit(e)) => {
+                    return Err(ProbeError::Limit(e))
+                }
+                Ok(Err(e)) => errors.push(e.to_string()),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+    }
+    Err(ProbeError::Failed(errors.join("; ")))
+}
