@@ -25,18 +25,15 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(quiet: bool, verbose: u8) {
-    let level = match (quiet, verbose) {
+    // -v: readyscan's own steps; -vv: their protocol detail; -vvv: every library too. ldap3
+    // warns about its connection's state ("socket receive error", "unmatched id"), and a hostile
+    // server can make it do so without end; what it means reaches the finding.
+    let default = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        _ => "debug",
-    };
-    // ldap3 warns about its connection's state ("socket receive error", "unmatched id"), and a
-    // hostile server can make it do so without end; what it means reaches the finding.
-    let default = if verbose >= 2 {
-        level.to_string()
-    } else {
-        format!("{level},ldap3=error")
+        (false, 0) => "warn,ldap3=error",
+        (false, 1) => "warn,ldap3=error,readyscan=info",
+        (false, 2) => "warn,ldap3=error,readyscan=debug",
+        _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("READYSCAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

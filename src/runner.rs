@@ -169,9 +169,14 @@ pub async fn collect(
                         None => None,
                     };
                     let _permit = limit.acquire_owned().await.expect("semaphore never closed");
+                    tracing::info!(probe = name, subject = %request.subject, "probing");
+                    let started = std::time::Instant::now();
                     let answer = observe_guarded(probe, request.clone(), ctx).await;
                     bar.inc(1);
-                    tracing::debug!(probe = name, subject = %request.subject, ok = answer.is_ok(), "probe answered");
+                    match &answer {
+                        Ok(_) => tracing::info!(probe = name, subject = %request.subject, took = ?started.elapsed(), "observed"),
+                        Err(e) => tracing::info!(probe = name, subject = %request.subject, took = ?started.elapsed(), kind = e.kind(), "not observed: {e}"),
+                    }
                     to_observation(name, request.subject, request.fields, answer)
                 });
             }

@@ -531,3 +531,20 @@ fn a_bind_user_without_a_password_source_exits_2_without_a_terminal() {
         "nothing was scanned"
     );
 }
+
+#[test]
+fn verbose_shows_readyscan_steps_without_escape_codes() {
+    let out = tempfile::tempdir().unwrap();
+    let assert = readyscan()
+        .args(["-v", "scan", "--dc", "127.0.0.1", "--scope", "core"])
+        .args(["--timeout", "300ms", "--format", "json", "--out"])
+        .arg(out.path())
+        .assert();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("probing probe=\"ldap.root_dse\" subject=127.0.0.1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("took="), "each probe's end and duration: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no colour codes when stderr is not a terminal");
+}
