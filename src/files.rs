@@ -36,15 +36,21 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, FileError> {
         file: file.clone(),
         source,
     };
-    // Checked before opening: opening a FIFO for reading would already block.
+    // Checked before opening (opening a FIFO for reading would already block), and again on
+    // the open handle, which on Unix is opened non-blocking so a FIFO swapped in between
+    // cannot block either.
     let meta = std::fs::metadata(path).map_err(read)?;
+    if !meta.is_file() {
+        return Err(FileError::NotRegular { file });
+    }
+    let f = open_for_reading(path).map_err(read)?;
+    let meta = f.metadata().map_err(read)?;
     if !meta.is_file() {
         return Err(FileError::NotRegular { file });
     }
     if meta.len() > MAX_INPUT_BYTES {
         return Err(FileError::TooLarge { file });
     }
-    let f = std::fs::File::open(path).map_err(read)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     f.take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -53,6 +59,21 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, FileError> {
         return Err(FileError::TooLarge { file });
     }
     Ok(bytes)
+}
+
+#[cfg(unix)]
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK only matters for special files, which are refused after the open anyway.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// A regular file as UTF-8 text; bad bytes are named by their offset.

@@ -4,9 +4,18 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-/// Bidirectional-text controls that can make a line read differently from what it holds.
+/// Bidirectional-text controls and invisible format characters (zero-width spaces and joiners,
+/// line and paragraph separators, the byte order mark) that can make a line read differently
+/// from what it holds.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
 fn is_unsafe(c: char) -> bool {
@@ -73,6 +82,11 @@ mod tests {
     fn visible_drops_controls() {
         assert_eq!(visible("a\u{1b}[31mb\rc\nd", &['\n']), "a[31mbc\nd");
         assert_eq!(visible("x\u{202e}y", &[]), "x[U+202E]y");
+        assert_eq!(
+            visible("a\u{61c}b\u{2067}c\u{feff}", &[]),
+            "a[U+061C]b[U+2067]c[U+FEFF]"
+        );
+        assert_eq!(terminal("a\u{2028}b"), "a\\u{2028}b");
         assert_eq!(visible("plain text", &[]), "plain text");
     }
 }

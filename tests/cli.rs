@@ -545,6 +545,12 @@ fn verbose_shows_readyscan_steps_without_escape_codes() {
         stderr.contains("probing probe=\"ldap.root_dse\" subject=127.0.0.1"),
         "{stderr}"
     );
-    assert!(stderr.contains("took="), "each probe's end and duration: {stderr}");
-    assert!(!stderr.contains('\u{1b}'), "no colour codes when stderr is not a terminal");
+    assert!(
+        stderr.contains("took="),
+        "each probe's end and duration: {stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour codes when stderr is not a terminal"
+    );
 }

@@ -18,11 +18,15 @@ mod common;
 use common::{read_json, readyscan};
 
 /// Hostile text: an OSC title change, a bell, a screen clear, a bidi override, a NUL.
-const HOSTILE: &str = "x\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}gpj.exe\u{0}y";
+const HOSTILE: &str = "x\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}gpj.exe\u{0}\u{9b}31m\u{2067}y";
 
+/// Any control character a terminal or reader could act on: C0 (but line breaks and tabs), C1,
+/// and the bidi overrides and isolates.
 fn has_raw_controls(s: &str) -> bool {
-    s.chars()
-        .any(|c| matches!(c, '\u{1b}' | '\u{7}' | '\u{0}' | '\u{202e}'))
+    s.chars().any(|c| {
+        (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
 }
 
 /// The demo's "before" report with a hostile value in one observation field.
@@ -55,8 +59,17 @@ fn control_characters_never_reach_text_reports_or_the_terminal() {
     assert!(!has_raw_controls(&stdout), "{stdout:?}");
     // report.json keeps the value exactly (JSON escapes it); the text formats do not carry it raw.
     let json = read_json(&out.join("report.json"));
-    let text = serde_json::to_string(&json).unwrap();
-    assert!(text.contains("pwned"));
+    let kept = json["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|o| {
+            o["fields"]["forest_level_name"]
+                .as_str()
+                .filter(|v| v.contains("pwned"))
+        })
+        .expect("the hostile observation is in report.json");
+    assert_eq!(kept, HOSTILE, "report.json keeps the value exactly");
     for file in ["report.html", "report.md", "checklist.csv", "junit.xml"] {
         let body = std::fs::read_to_string(out.join(file)).unwrap();
         assert!(!has_raw_controls(&body), "{file} carries a raw control");

@@ -1,6 +1,8 @@
 //! Hostile LDAP servers on loopback (tests/common/ldap.rs): deeply nested BER, endless entry
 //! streams and answers that make ldap3 panic end in an `error` finding with the report written,
 //! in bounded memory, with nothing but the finding to show for it.
+// Unix sockets and wait4: these run where CI runs (Linux).
+#![cfg(unix)]
 
 mod common;
 

@@ -157,9 +157,11 @@ impl ScanConfig {
     /// Records a `--target` / `[resolve]` mapping.
     pub fn add_target(&mut self, host: &str, ip: IpAddr, port: Option<u16>) {
         let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-        if let Some(p) = port {
-            self.resolve_port.insert(host.clone(), p);
-        }
+        // A later mapping replaces an earlier one whole, port override included.
+        match port {
+            Some(p) => self.resolve_port.insert(host.clone(), p),
+            None => self.resolve_port.remove(&host),
+        };
         self.resolve.insert(host, ip);
     }
 

@@ -391,6 +391,15 @@ mod tests {
         let c = file.then(flags).into_config().unwrap();
         assert_eq!(c.timeout, std::time::Duration::from_secs(2));
         assert_eq!(c.dcs, ["dc1", "dc2"]);
+        // A --target replaces a [resolve] entry whole, its port override too.
+        let file =
+            Settings::from_toml("[resolve]\n\"dc1\" = \"127.0.0.1:8443\"\n", "f.toml").unwrap();
+        let flags = Settings {
+            targets: vec![Given::flag("--target", "dc1=10.0.0.5".into())],
+            ..Settings::default()
+        };
+        let c2 = file.then(flags).into_config().unwrap();
+        assert_eq!(c2.mapped("dc1", 389).unwrap().to_string(), "10.0.0.5:389");
         assert!(c.insecure_tls);
         let bad = Settings {
             per_host: Some(Given::flag("--per-host", 0)),

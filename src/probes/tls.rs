@@ -43,8 +43,10 @@ pub fn roots(config: &ScanConfig) -> Result<RootCertStore, String> {
     let (added, _) = store.add_parsable_certificates(native.certs);
     tracing::debug!("system trust store: {added} roots");
     for file in &config.ca_certs {
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
-            .map_err(|e| format!("--ca-cert {file}: {e}"))?
+        // Read like every other input: a regular file, size-capped.
+        let bytes = crate::files::read_bytes(std::path::Path::new(file))
+            .map_err(|e| format!("--ca-cert {e}"))?;
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
             .collect::<Result<_, _>>()
             .map_err(|e| format!("--ca-cert {file}: {e}"))?;
         if certs.is_empty() {

@@ -381,11 +381,36 @@ pub fn run_measured(args: &[&str], env: &[(&str, &str)], out: &Path) -> Run {
     #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().unwrap();
     let pid = child.id() as libc::pid_t;
+    // A hang is the very regression these tests guard against: kill the child after a minute
+    // so the test ends by itself, and say so below.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let killed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog = {
+        let (done, killed) = (done.clone(), killed.clone());
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while std::time::Instant::now() < deadline {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            killed.store(true, std::sync::atomic::Ordering::SeqCst);
+            // SAFETY: pid is our child, not yet reaped (done is false), so it is still ours.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        })
+    };
     let mut status = 0;
     // SAFETY: rusage is plain data that wait4 fills in; pid is our child, reaped here once.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = watchdog.join();
     assert_eq!(reaped, pid, "wait4: {}", io::Error::last_os_error());
+    assert!(
+        !killed.load(std::sync::atomic::Ordering::SeqCst),
+        "readyscan hung for 60 s and was killed"
+    );
     let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     Run {
         code,

@@ -3,6 +3,8 @@
 // Each test crate compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+// The fake LDAP server measures its child with wait4: Unix only.
+#[cfg(unix)]
 pub mod ldap;
 pub mod report;
 

@@ -48,6 +48,7 @@ pub async fn connect_bound(
     let tls = ctx.services.tls.clone();
     let budget = ReadBudget::default();
     let mut errors = Vec::new();
+    let mut limited = false;
     for dc in dcs_for(req, ctx).await?.0 {
         for &transport in transports {
             let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
@@ -72,13 +73,18 @@ pub async fn connect_bound(
                 Ok(Err(e @ BindError::InvalidCredentials(_))) => {
                     return Err(ProbeError::Failed(e.to_string()))
                 }
+                // One hostile or broken DC must not hide the healthy ones: note it, go on.
                 Ok(Err(BindError::Read(ReadError::Limit(e)))) | Err(ReadError::Limit(e)) => {
-                    return Err(ProbeError::Limit(e))
+                    errors.push(e.to_string());
+                    limited = true;
                 }
                 Ok(Err(e)) => errors.push(e.to_string()),
                 Err(e) => errors.push(e.to_string()),
             }
         }
+    }
+    if limited {
+        return Err(ProbeError::Limit(errors.join("; ")));
     }
     Err(ProbeError::Failed(errors.join("; ")))
 }
