@@ -90,7 +90,7 @@ pub struct Finding {
     pub reason: Option<String>,
     /// Machine-readable kind of `reason`: the probe's error kind (`timeout`, `needs_bind`,
     /// `failed`, `not_applicable`) or evaluation's own (`out_of_scope`, `not_collected`,
-    /// `bad_value`), so consumers can branch without parsing prose.
+    /// `bad_value`, `nothing_to_judge`), so consumers can branch without parsing prose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub remediation: Vec<String>,
@@ -205,6 +205,19 @@ fn judge(check: &Check, obs: &Observation, today: Date) -> Finding {
             )
         }
         ObservationStatus::Observed => {
+            if let Some(a) = check
+                .applies_when
+                .as_ref()
+                .filter(|a| !a.holds(&obs.fields))
+            {
+                return finding(
+                    check,
+                    &obs.subject,
+                    Status::NotApplicable,
+                    None,
+                    why(a.reason.clone(), "nothing_to_judge"),
+                );
+            }
             let value = obs.fields.get(&check.field);
             let observed = Some(observed_text(check, obs, value));
             match meets(&check.requirement, value, today) {
@@ -232,16 +245,25 @@ fn judge(check: &Check, obs: &Observation, today: Date) -> Finding {
     }
 }
 
+/// The value and its label: "2 (Windows Server 2003)". With no value, the label alone says
+/// what was seen ("NXDOMAIN: ... does not exist"), rather than "(none) (...)".
 fn observed_text(check: &Check, obs: &Observation, value: Option<&Value>) -> String {
-    let shown = value.map(display).unwrap_or_else(|| "(none)".into());
+    let empty = |v: &&Value| match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    };
     let label = check
         .label_field
         .as_ref()
         .and_then(|l| obs.fields.get(l))
-        .filter(|v| !v.is_null());
-    match label {
-        Some(l) => format!("{shown} ({})", display(l)),
-        None => shown,
+        .filter(|v| !empty(v));
+    match (value.filter(|v| !empty(v)), label) {
+        (Some(v), Some(l)) => format!("{} ({})", display(v), display(l)),
+        (Some(v), None) => display(v),
+        (None, Some(l)) => display(l),
+        (None, None) => "(none)".into(),
     }
 }
 

@@ -198,7 +198,13 @@ fn host_key(request: &Request) -> Option<String> {
 
 /// A probe runs when an in-scope check names it, or when a probe that runs reads its output.
 fn needed(name: &str, in_scope: &[&Check], probes: &[Arc<dyn Probe>]) -> bool {
-    in_scope.iter().any(|c| c.probe == name)
+    // A probe that can bring a scope in (its observations carry `adds_scopes`, e.g. a
+    // ConfigMgr site found in AD) runs even when none of its checks is in scope yet.
+    let discovers = probes
+        .iter()
+        .any(|p| p.spec().name == name && p.spec().fields.contains(&"adds_scopes"));
+    discovers
+        || in_scope.iter().any(|c| c.probe == name)
         || probes
             .iter()
             .filter(|p| p.spec().reads.contains(&name))

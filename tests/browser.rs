@@ -54,9 +54,20 @@ fn workdir(name: &str) -> PathBuf {
 
 /// Writes the demo report with the real binary, as an administrator would.
 fn demo_report(dir: &Path) -> (PathBuf, Value) {
+    report_with(dir, &["scan", "--demo"])
+}
+
+/// The demo forest with hostile environment strings (fixtures/scenarios/hostile.json): the
+/// demo itself stays realistic.
+fn hostile_report(dir: &Path) -> (PathBuf, Value) {
+    report_with(dir, &["evaluate", "fixtures/scenarios/hostile.json"])
+}
+
+fn report_with(dir: &Path, args: &[&str]) -> (PathBuf, Value) {
     let out = dir.join("demo");
     let status = Command::new(env!("CARGO_BIN_EXE_readyscan"))
-        .args(["scan", "--demo", "-q", "--out"])
+        .args(args)
+        .args(["-q", "--out"])
         .arg(&out)
         .status()
         .unwrap();
@@ -162,7 +173,7 @@ fn demo_report_in_chromium() {
         return;
     }
     let dir = workdir("demo");
-    let (page, report) = demo_report(&dir);
+    let (page, report) = hostile_report(&dir);
     let findings = report["findings"].as_array().unwrap();
 
     // The DOM after the page's script ran, and after 3 s of (virtual) time in which a late
@@ -212,7 +223,7 @@ fn demo_report_in_chromium() {
         .iter()
         .filter_map(|f| f["observed"].as_str())
         .find(|o| o.contains("<script"))
-        .expect("the demo has a hostile observed value");
+        .expect("the hostile fixture has a hostile observed value");
     assert!(dom.contains(&html_text(hostile)), "escaped text missing");
     assert!(!dom.contains(hostile), "hostile string became markup");
     assert_eq!(dom.matches("<script").count(), 1, "only our own script");

@@ -215,15 +215,22 @@ fn out_of_scope_checks_are_not_applicable() {
 
 #[test]
 fn hostile_observed_value_is_escaped() {
+    // The demo is realistic; the hostile values live in a test fixture derived from it.
+    let demo = readyscan::demo::BEFORE;
+    assert!(
+        !demo.contains("alert("),
+        "the demo carries no hostile value"
+    );
     let out = tempfile::tempdir().unwrap();
     readyscan()
-        .args(["scan", "--demo", "--out"])
+        .args(["evaluate", "fixtures/scenarios/hostile.json", "--out"])
         .arg(out.path())
         .assert()
         .code(1);
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;.fabrikam.test"));
-    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("&lt;img src&#x3D;x onerror&#x3D;alert(2)&gt;"));
+    assert!(!html.contains("<script>alert(1)") && !html.contains("<img src=x"));
     // Exactly one script element: our own, allowed by hash in the CSP.
     assert_eq!(html.matches("<script").count(), 1);
     assert!(html.contains("Content-Security-Policy"));

@@ -127,6 +127,7 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(https::HttpsEndpoint),
         Arc::new(ldap::RootDse),
         Arc::new(ldap::Directory),
+        Arc::new(ldap::Dc),
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),

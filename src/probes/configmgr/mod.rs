@@ -19,8 +19,8 @@ pub use mplist::{capabilities_version, parse_mplist};
 /// The scope a discovered site or a given MP brings into the scan.
 pub use crate::vocab::CONFIGMGR_SCOPE as SCOPE;
 
-fn release_fields(build: u32, ctx: &ProbeContext) -> Map<String, Value> {
-    let today = time::OffsetDateTime::now_utc().date();
+/// What the release table says of a build, as observation fields (judged on `today`).
+pub fn release_fields(build: u32, today: time::Date) -> Map<String, Value> {
     match releases::lookup(build, today) {
         Some(l) => fields(json!({
             "build": build,
@@ -28,16 +28,25 @@ fn release_fields(build: u32, ctx: &ProbeContext) -> Map<String, Value> {
             "support_end": l.support_end,
             "support_note": l.note,
             "community": l.community,
-            "vantage": ctx.vantage,
+            "current_branch": l.current_branch,
+            // What co-management is judged on: a supported current-branch release.
+            "current_branch_support_end": if l.current_branch { l.support_end.clone() } else { None },
         })),
         None => fields(json!({
             "build": build,
             "release": "older than Configuration Manager 2007",
             "support_end": null,
             "support_note": "support ended",
-            "vantage": ctx.vantage,
+            "current_branch": false,
+            "current_branch_support_end": null,
         })),
     }
+}
+
+fn observed_release(build: u32, ctx: &ProbeContext) -> Map<String, Value> {
+    let mut out = release_fields(build, time::OffsetDateTime::now_utc().date());
+    out.insert("vantage".into(), json!(ctx.vantage));
+    out
 }
 
 /// Sites and MPs published in CN=System Management (needs a bind and the extended schema).
@@ -181,7 +190,7 @@ impl Probe for MpList {
         if let Some(v) = req.fields.get("declared_version").and_then(Value::as_str) {
             let build = releases::build_of(v)
                 .ok_or_else(|| ProbeError::Failed(format!("\"{v}\" is not a version")))?;
-            let mut out = release_fields(build, ctx);
+            let mut out = observed_release(build, ctx);
             out.insert("source".into(), json!("declared, not observed"));
             for key in ["release", "support_note"] {
                 if let Some(Value::String(text)) = out.get_mut(key) {
@@ -231,7 +240,7 @@ impl Probe for MpList {
         let build = entry
             .build
             .ok_or_else(|| ProbeError::Failed("the MPLIST entry has no <Version>".into()))?;
-        let mut out = release_fields(build, ctx);
+        let mut out = observed_release(build, ctx);
         out.insert("source".into(), json!("MPLIST"));
         out.insert("site_code".into(), json!(entry.site_code));
         out.insert("mp_fqdn".into(), json!(entry.fqdn));
@@ -286,6 +295,8 @@ const RELEASE_KEYS: &[&str] = &[
     "support_end",
     "support_note",
     "community",
+    "current_branch",
+    "current_branch_support_end",
     "source",
 ];
 

@@ -49,12 +49,14 @@ pub static DIRECTORY: ProbeSpec = ProbeSpec {
         "schema_version_name",
         "trusts",
         "forest_trusts",
+        "trusts_read",
+        "trusts_read_from",
         "topology",
         "upn_suffixes",
         "non_routable_upn_suffixes",
         "domain_controllers",
+        "dcs",
         "dc_operating_systems",
-        "old_dcs",
         "adfs_container",
         "system_management_container",
         "recycle_bin_enabled",
@@ -66,6 +68,31 @@ pub static DIRECTORY: ProbeSpec = ProbeSpec {
     stage: 1,
     reads: &[],
     budget: 8,
+    check_params: no_params,
+    applies: always,
+};
+
+/// `ldap.dc`: one observation per domain controller, derived from `ldap.directory`, no traffic.
+pub static DC: ProbeSpec = ProbeSpec {
+    name: "ldap.dc",
+    summary: "Per domain controller: its operating system, Windows Server release and support end",
+    fields: &[
+        "host",
+        "domain",
+        "operating_system",
+        "operating_system_version",
+        "os_family",
+        "build",
+        "release",
+        "support_end",
+        "support_note",
+        "community",
+    ],
+    needs: "give --dc HOST and --bind-user USER: the domain controllers come from the bound \
+            directory read (ldap.directory)",
+    stage: 2,
+    reads: &["ldap.directory"],
+    budget: 1,
     check_params: no_params,
     applies: always,
 };
