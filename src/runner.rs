@@ -116,7 +116,7 @@ pub async fn collect(
                 .filter(|c| c.probe == name)
                 .map(|c| c.ask())
                 .collect();
-            if !needed(name, &in_scope, probes) {
+            if !needed(name, &in_scope, probes) && !discovers(name, catalog, probes) {
                 continue;
             }
             let mut requests = probe.plan(&PlanInput {
@@ -196,15 +196,18 @@ fn host_key(request: &Request) -> Option<String> {
         .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
 }
 
+/// A probe that can bring a scope in (its observations carry `adds_scopes`, e.g. a ConfigMgr
+/// site found in AD) runs when the catalog has a check for it, even one not in scope yet.
+fn discovers(name: &str, catalog: &Catalog, probes: &[Arc<dyn Probe>]) -> bool {
+    probes
+        .iter()
+        .any(|p| p.spec().name == name && p.spec().fields.contains(&"adds_scopes"))
+        && catalog.checks.iter().any(|c| c.probe == name)
+}
+
 /// A probe runs when an in-scope check names it, or when a probe that runs reads its output.
 fn needed(name: &str, in_scope: &[&Check], probes: &[Arc<dyn Probe>]) -> bool {
-    // A probe that can bring a scope in (its observations carry `adds_scopes`, e.g. a
-    // ConfigMgr site found in AD) runs even when none of its checks is in scope yet.
-    let discovers = probes
-        .iter()
-        .any(|p| p.spec().name == name && p.spec().fields.contains(&"adds_scopes"));
-    discovers
-        || in_scope.iter().any(|c| c.probe == name)
+    in_scope.iter().any(|c| c.probe == name)
         || probes
             .iter()
             .filter(|p| p.spec().reads.contains(&name))
@@ -252,6 +255,12 @@ fn to_observation(
         Err(ProbeError::NotApplicable(reason)) => Observation {
             status: ObservationStatus::NotApplicable,
             reason: Some(reason),
+            ..Observation::observed(probe, &subject, fields)
+        },
+        Err(e @ ProbeError::NotTested(_)) => Observation {
+            status: ObservationStatus::NotApplicable,
+            reason: Some(e.to_string()),
+            kind: Some(e.kind().into()),
             ..Observation::observed(probe, &subject, fields)
         },
         Err(e) => Observation::failed(probe, &subject, e.kind(), e.to_string(), fields),

@@ -61,6 +61,15 @@ pub fn area_team(id: &str) -> &str {
     area(id).map(|a| a.team).unwrap_or(id)
 }
 
+/// "1 warning", "2 warnings": a count with its noun, singular for one.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub fn area_ids() -> Vec<&'static str> {
     AREAS.iter().map(|a| a.id).collect()
 }

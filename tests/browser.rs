@@ -270,7 +270,8 @@ fn demo_report_in_chromium() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let pages: Vec<&str> = text.split('\u{c}').collect();
-    assert!(pages[0].contains("Not ready"), "page 1: {}", pages[0]);
+    // pdftotext may break the heading's words over lines.
+    assert!(squash(pages[0]).contains("Notready"), "page 1: {}", pages[0]);
     assert!(squash(&text).contains("Remediationchecklist"));
     let flat = squash(&text);
     for f in &failed {

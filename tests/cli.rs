@@ -154,14 +154,69 @@ fn unassessed_blocker_exits_3() {
         .code(3)
         .stdout(predicate::str::starts_with("Incomplete"));
     let report = read_json(&out.path().join("report.json"));
-    let timed_out = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["check_id"] == "dns-intune-enrollment-cname")
-        .unwrap();
+    let find = |id: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    // The blocker that could not be assessed: the DC locator record timed out.
+    let timed_out = find("dns-dc-srv");
     assert_eq!(timed_out["status"], "error");
     assert_eq!(timed_out["reason"], "no answer from the resolver within 3s");
+    // The cloud checks were not tested on purpose: not applicable, not what makes it incomplete.
+    let cloud = find("net-intune-endpoints");
+    assert_eq!(cloud["status"], "not_applicable");
+    assert_eq!(cloud["code"], "not_tested");
+}
+
+#[test]
+fn ready_without_cloud_endpoints_says_cloud_was_not_tested() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut set: Value = serde_json::from_str(
+        &std::fs::read_to_string("fixtures/scenarios/incomplete.json").unwrap(),
+    )
+    .unwrap();
+    // incomplete.json without its two DNS timeouts: every blocker assessed, cloud not tested.
+    let ready: Value =
+        serde_json::from_str(&std::fs::read_to_string("fixtures/scenarios/ready.json").unwrap())
+            .unwrap();
+    for o in set["observations"].as_array_mut().unwrap() {
+        if o["status"] == "failed" {
+            *o = ready["observations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["subject"] == o["subject"])
+                .unwrap()
+                .clone();
+        }
+    }
+    let input = dir.path().join("no-cloud.json");
+    std::fs::write(&input, serde_json::to_string(&set).unwrap()).unwrap();
+    let out = dir.path().join("out");
+    readyscan()
+        .arg("evaluate")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::starts_with("Ready (cloud connectivity not tested):")
+                .and(predicate::str::contains("add --cloud-endpoints")),
+        );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Verdict:</span> Ready (cloud connectivity not tested)</h1>"));
+    assert!(html.contains("Cloud connectivity: not tested from this host."));
+    assert!(html.contains("<code>--cloud-endpoints</code>"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| Cloud connectivity | not tested from this host"));
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(report["verdict"], "ready");
 }
 
 #[test]
@@ -185,12 +240,14 @@ fn live_scan_without_targets_says_what_is_missing_and_exits_3() {
         ports["reason"].as_str().unwrap().contains("--dc HOST"),
         "{ports}"
     );
-    // No targets, no --cloud-endpoints: not one connection was attempted.
+    // No targets, no --cloud-endpoints: not one connection was attempted; the cloud checks
+    // are recorded as not tested.
     let probed: Vec<&Value> = report["observations"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|o| o["probe"] == "tcp.connect" || o["probe"] == "https.endpoint")
+        .filter(|o| o["kind"] != "not_tested")
         .collect();
     assert!(probed.is_empty(), "{probed:?}");
 }
@@ -237,8 +294,12 @@ fn hostile_observed_value_is_escaped() {
     // Handlebars escapes the quotes in the attribute; the browser reads them back.
     assert!(html.contains("default-src &#x27;none&#x27;"));
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    assert!(!md.contains("<script>"));
-    assert!(md.contains("&lt;script&gt;"));
+    // Every < of an environment string is escaped.
+    let raw_tag = regex::Regex::new(r"(^|[^\\])<(script|img)").unwrap();
+    assert!(!raw_tag.is_match(&md), "a raw tag in report.md");
+    // Shown as text in Markdown, readable in the raw file: a backslash escape, not &lt;.
+    assert!(md.contains("\\<script\\>alert(1)\\</script\\>"), "{md}");
+    assert!(!md.contains("&lt;"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The check catalog: TOML files in `checks/`, embedded at build time, extendable with `--checks DIR`.
 
 mod requirement;
+pub mod template;
 mod validate;
 
 use std::collections::{BTreeMap, HashSet};

@@ -53,6 +53,22 @@ pub(crate) fn validate(
             ),
         );
     }
+    let steps = raw.remediation.get_ref();
+    let placeholders: Vec<String> = steps
+        .iter()
+        .filter_map(|s| match super::template::placeholders(s) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                report(
+                    raw.remediation.span(),
+                    "bad-placeholder",
+                    format!("remediation: {e}"),
+                );
+                None
+            }
+        })
+        .flatten()
+        .collect();
     if raw
         .remediation
         .get_ref()
@@ -126,6 +142,19 @@ pub(crate) fn validate(
     }
     if let Some(a) = &raw.applies_when {
         field_known(&a.get_ref().field, a.span());
+    }
+    for name in &placeholders {
+        if !spec.fields.contains(&name.as_str()) {
+            report(
+                raw.remediation.span(),
+                "unknown-placeholder",
+                format!(
+                    "remediation names {{{name}}}, but probe {} has no field \"{name}\"; its fields: {}",
+                    spec.name,
+                    spec.fields.join(", ")
+                ),
+            );
+        }
     }
     let params = raw
         .params

@@ -306,6 +306,8 @@ struct SiteAcc {
     lowest: Option<Map<String, Value>>,
     stale: Vec<String>,
     failures: Vec<String>,
+    /// MPs published in AD for this site (answering or not).
+    published: Vec<String>,
 }
 
 /// Groups MP observations by site. A site is judged by its lowest MP build, so one stale or
@@ -320,6 +322,14 @@ pub fn site_summaries(prior: &[Observation]) -> BTreeMap<String, Map<String, Val
             ObservationStatus::Observed => {
                 let site = str_field("site_code").unwrap_or_else(|| obs.subject.clone());
                 let build = obs.fields.get("build").and_then(Value::as_u64);
+                if in_ad {
+                    let home = ad_site.clone().unwrap_or_else(|| site.clone());
+                    sites
+                        .entry(home)
+                        .or_default()
+                        .published
+                        .push(obs.subject.clone());
+                }
                 let acc = sites.entry(site.clone()).or_default();
                 if let Some(b) = build {
                     acc.builds.insert(obs.subject.clone(), b);
@@ -350,6 +360,7 @@ pub fn site_summaries(prior: &[Observation]) -> BTreeMap<String, Map<String, Val
                 let acc = sites.entry(site).or_default();
                 acc.failures.push(format!("{}: {reason}", obs.subject));
                 if in_ad {
+                    acc.published.push(obs.subject.clone());
                     acc.stale.push(format!(
                         "{} (published in AD, does not answer: {reason})",
                         obs.subject
@@ -371,9 +382,17 @@ pub fn site_summaries(prior: &[Observation]) -> BTreeMap<String, Map<String, Val
             } else {
                 Vec::new()
             };
+            // Agreement needs two answers to compare; staleness needs AD entries to check.
+            let compared: Vec<&String> = if acc.builds.len() > 1 {
+                acc.builds.keys().collect()
+            } else {
+                Vec::new()
+            };
             let mut summary = fields(json!({
                 "site_code": site,
                 "mps": acc.builds.keys().collect::<Vec<_>>(),
+                "compared_mps": compared,
+                "published_mps": acc.published,
                 "builds": distinct,
                 "build_mismatch": mismatch,
                 "stale_mps": acc.stale,

@@ -51,6 +51,8 @@ pub static SITE: ProbeSpec = ProbeSpec {
     fields: &[
         "site_code",
         "mps",
+        "compared_mps",
+        "published_mps",
         "builds",
         "build_mismatch",
         "stale_mps",

@@ -95,8 +95,10 @@ pub fn plan_from(prior: &[Observation], today: time::Date) -> Vec<Request> {
             }
             ObservationStatus::Failed => out.push(Request {
                 subject: obs.subject.clone(),
+                // The DCs the directory read tried, so a blocked port on one of them is seen.
                 fields: fields(json!({
                     "domain": obs.subject,
+                    "dcs": obs.fields.get("dcs").cloned().unwrap_or(Value::Null),
                     "directory_error": obs.reason,
                     "directory_kind": obs.kind,
                 })),

@@ -8,7 +8,8 @@ use serde_json::{json, Map, Value};
 
 use super::conn::ReadOnlyLdap;
 use super::{
-    all, connect_bound_to, first, int, name_of, root_dse_fields, ROOT_DSE_ATTRS, SCHEMA_VERSIONS,
+    all, connect_bound_to, dns_name_of, first, int, name_of, root_dse_fields, ROOT_DSE_ATTRS,
+    SCHEMA_VERSIONS,
 };
 use crate::probes::names::non_routable;
 use crate::probes::{fields, ProbeContext};
@@ -50,18 +51,6 @@ pub(crate) fn trust_kind(attributes: i64, trust_type: Option<i64>) -> TrustKind 
     } else {
         TrustKind::External
     }
-}
-
-/// `DC=corp,DC=contoso,DC=test` -> `corp.contoso.test`.
-pub(crate) fn dns_name_of(nc: &str) -> String {
-    nc.split(',')
-        .filter_map(|rdn| {
-            let (k, v) = rdn.trim().split_once('=')?;
-            k.eq_ignore_ascii_case("DC")
-                .then(|| v.trim().to_ascii_lowercase())
-        })
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 /// The trusts of the forest root and, when bound in another domain, of that domain too (its

@@ -153,6 +153,18 @@ pub(crate) const ROOT_DSE_ATTRS: &[&str] = &[
     "schemaNamingContext",
 ];
 
+/// `DC=corp,DC=contoso,DC=test` -> `corp.contoso.test`.
+pub(crate) fn dns_name_of(nc: &str) -> String {
+    nc.split(',')
+        .filter_map(|rdn| {
+            let (k, v) = rdn.trim().split_once('=')?;
+            k.eq_ignore_ascii_case("DC")
+                .then(|| v.trim().to_ascii_lowercase())
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 pub(crate) fn root_dse_fields(entry: &ldap3::SearchEntry) -> Map<String, Value> {
     let forest = int(entry, "forestFunctionality");
     let domain = int(entry, "domainFunctionality");
@@ -167,6 +179,9 @@ pub(crate) fn root_dse_fields(entry: &ldap3::SearchEntry) -> Map<String, Value> 
         "root_domain_naming_context": first(entry, "rootDomainNamingContext"),
         "configuration_naming_context": first(entry, "configurationNamingContext"),
         "schema_naming_context": first(entry, "schemaNamingContext"),
+        // DNS names for the steps (Set-ADForestMode -Identity ...).
+        "domain_dns_name": first(entry, "defaultNamingContext").map(|nc| dns_name_of(&nc)),
+        "forest_dns_name": first(entry, "rootDomainNamingContext").map(|nc| dns_name_of(&nc)),
     }))
 }
 
