@@ -11,6 +11,7 @@ use crate::catalog::template::fill;
 use crate::catalog::{describe, meets, Catalog, Check, Severity};
 use crate::observation::{display, Observation, ObservationStatus};
 use crate::probes::index as probes;
+use crate::vocab::natural_cmp;
 
 #[derive(
     Debug,
@@ -165,10 +166,12 @@ pub fn evaluate(
             ));
             continue;
         }
-        let matching: Vec<&Observation> = observations
+        let mut matching: Vec<&Observation> = observations
             .iter()
             .filter(|o| o.probe == check.probe && filter_matches(check, o))
             .collect();
+        // Subjects in reading order, ports as numbers (389, 445, 3268), whatever the input's.
+        matching.sort_by(|a, b| natural_cmp(&a.subject, &b.subject));
         if matching.is_empty() {
             findings.push(finding(
                 check,

@@ -16,6 +16,7 @@ use crate::probes::{
     effective_scopes, registry, Ask, PlanInput, Probe, ProbeContext, ProbeError, Request, Secrets,
     ServiceError, Services,
 };
+use crate::vocab::natural_cmp;
 
 /// The scanning host's name, recorded as the vantage point of network results.
 pub fn host_name() -> String {
@@ -125,7 +126,7 @@ pub async fn collect(
                 prior: &observations,
             });
             // Several checks needing the same observation cause one query.
-            requests.sort_by(|a, b| a.subject.cmp(&b.subject));
+            requests.sort_by(|a, b| natural_cmp(&a.subject, &b.subject));
             requests.dedup_by(|a, b| a.subject == b.subject);
             bar.inc_length(requests.len() as u64);
             for request in requests {
@@ -184,8 +185,17 @@ pub async fn collect(
         }
     }
     bar.finish_and_clear();
-    observations.sort_by(|a, b| (&a.probe, &a.subject).cmp(&(&b.probe, &b.subject)));
+    order_observations(&mut observations);
     observations
+}
+
+/// Observations by probe, then subject with numbers as numbers (ports 389, 445, 3268).
+pub fn order_observations(observations: &mut [Observation]) {
+    observations.sort_by(|a, b| {
+        a.probe
+            .cmp(&b.probe)
+            .then_with(|| natural_cmp(&a.subject, &b.subject))
+    });
 }
 
 fn host_key(request: &Request) -> Option<String> {

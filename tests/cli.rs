@@ -99,11 +99,14 @@ fn demo_shows_the_rerun_against_the_before_state() {
     let total: u64 = counts.values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(total as usize, findings.len());
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
-    let progress = html.find("Progress since 2026-11-02T09:15:00Z").unwrap();
+    // Dates read as dates, with the ISO value in the title.
+    let progress = html
+        .find("Progress since <time datetime=\"2026-11-02T09:15:00Z\" title=\"2026-11-02T09:15:00Z\">2 November 2026, 09:15 UTC</time>")
+        .unwrap();
     assert!(progress < html.find("id=\"checklist-h\"").unwrap());
     assert!(html.contains("<span class=\"change\">Regressed (was Pass)</span>"));
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    assert!(md.contains("## Progress since 2026-11-02T09:15:00Z"));
+    assert!(md.contains("## Progress since 2 November 2026, 09:15 UTC"));
     assert!(md.contains("[Regressed (was Pass)]"));
 }
 

@@ -181,7 +181,9 @@ fn samba_dns_srv_health_and_intune_cnames() {
     assert_eq!(missing["status"], "warn");
     let steps = missing["remediation"][0].as_str().unwrap();
     assert!(
-        steps.contains(&format!("create: EnterpriseEnrollment.{bare}. 3600 IN CNAME")),
+        steps.contains(&format!(
+            "create: EnterpriseEnrollment.{bare}. 3600 IN CNAME"
+        )),
         "{steps}"
     );
     let shown = missing["observed"].as_str().unwrap();

@@ -268,3 +268,55 @@ fn markdown_shows_angle_brackets_as_text() {
     let raw_tag = regex::Regex::new(r"(^|[^\\])<(script|img)").unwrap();
     assert!(!raw_tag.is_match(&text), "a raw tag in report.md");
 }
+
+#[test]
+fn ports_sort_numerically() {
+    let port = |p: u16| {
+        obs(
+            "tcp.connect",
+            &format!("dc1.corp.test:{p}"),
+            json!({"host": "dc1.corp.test", "port": p, "roles": ["dc"], "state": "filtered"}),
+        )
+    };
+    // Saved in text order (3268 before 389), judged in number order.
+    let found = judge(
+        &[port(3268), port(389), port(445), port(53)],
+        "net-dc-ports",
+    );
+    let subjects: Vec<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "dc1.corp.test:53",
+            "dc1.corp.test:389",
+            "dc1.corp.test:445",
+            "dc1.corp.test:3268"
+        ]
+    );
+    let mut observed = vec![port(3268), port(389)];
+    readyscan::runner::order_observations(&mut observed);
+    assert_eq!(observed[0].subject, "dc1.corp.test:389");
+}
+
+fn html(report: &Report) -> String {
+    let json = serde_json::to_string(report).unwrap();
+    let view = View::new(report, &json);
+    let f = formats().into_iter().find(|f| f.name() == "html").unwrap();
+    f.render(&view).unwrap()
+}
+
+#[test]
+fn readable_dates_with_iso_titles_and_singular_counts() {
+    let report = demo();
+    let page = html(&report);
+    assert!(page.contains(
+        "<dd><time datetime=\"2026-11-02T09:15:00Z\" title=\"2026-11-02T09:15:00Z\">2 November 2026, 09:15 UTC</time></dd>"
+    ));
+    assert!(page.contains(">23 November 2026</time>"));
+    let wrong = regex::Regex::new(r"\b1 (items|blockers|results|subjects|warnings)\b").unwrap();
+    assert!(!wrong.is_match(&page), "{:?}", wrong.find(&page));
+    // The configmgr team has one blocker: singular.
+    assert!(page.contains(", 1 blocker<"), "no singular blocker count");
+    let text = md(&report);
+    assert!(text.contains("| Scan date | 2 November 2026, 09:15 UTC (2026-11-02T09:15:00Z) |"));
+}
