@@ -313,13 +313,19 @@ async fn zone_server_covers_srv_cname_m365_and_adfs() {
         .unwrap()
         .contains("via enroll.fabrikam.test"));
 
-    // NODATA: the name exists as a host record only; the record to create is spelled out.
+    // NODATA: the name exists as a host record only; the steps spell out the record to create.
     let r = "enterpriseregistration.fabrikam.test";
     assert_eq!(scan.field("dns.cname", r, "outcome"), "nodata");
     assert_eq!(scan.field("dns.cname", r, "target"), Value::Null);
-    assert_eq!(
-        scan.field("dns.cname", r, "record_to_create"),
-        "EnterpriseRegistration.fabrikam.test. 3600 IN CNAME EnterpriseRegistration.windows.net."
+    let steps = scan
+        .finding("dns-intune-registration-cname", r)
+        .remediation
+        .join("\n");
+    assert!(
+        steps.contains(
+            "EnterpriseRegistration.fabrikam.test. 3600 IN CNAME EnterpriseRegistration.windows.net."
+        ),
+        "{steps}"
     );
     assert_eq!(
         scan.status("dns-intune-registration-cname", r),
@@ -334,10 +340,11 @@ async fn zone_server_covers_srv_cname_m365_and_adfs() {
     let shown = missing.observed.as_deref().unwrap();
     assert!(shown.contains("NXDOMAIN"), "{shown}");
     assert!(
-        shown.contains(
+        missing.remediation[0].contains(
             "EnterpriseEnrollment.northwind.test. 3600 IN CNAME EnterpriseEnrollment-s.manage.microsoft.com."
         ),
-        "{shown}"
+        "{:?}",
+        missing.remediation
     );
 
     // Case and trailing dot differences in the suffix, the names and the targets.
