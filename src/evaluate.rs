@@ -7,9 +7,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::Date;
 
+use crate::catalog::template::fill;
 use crate::catalog::{describe, meets, Catalog, Check, Severity};
 use crate::observation::{display, Observation, ObservationStatus};
 use crate::probes::index as probes;
+use crate::vocab::natural_cmp;
 
 #[derive(
     Debug,
@@ -90,7 +92,7 @@ pub struct Finding {
     pub reason: Option<String>,
     /// Machine-readable kind of `reason`: the probe's error kind (`timeout`, `needs_bind`,
     /// `failed`, `limit`, `not_applicable`) or evaluation's own (`out_of_scope`, `not_collected`,
-    /// `bad_value`), so consumers can branch without parsing prose.
+    /// `bad_value`, `nothing_to_judge`), so consumers can branch without parsing prose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub remediation: Vec<String>,
@@ -101,6 +103,10 @@ pub struct Finding {
     /// Checks whose fix comes first; the report orders its checklist by them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// For a finding that could not be assessed: the hosts its probe needed (from the failed
+    /// observation), so an open dependency on one of them ("dc1:389 filtered") blocks it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits_on: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -160,10 +166,12 @@ pub fn evaluate(
             ));
             continue;
         }
-        let matching: Vec<&Observation> = observations
+        let mut matching: Vec<&Observation> = observations
             .iter()
             .filter(|o| o.probe == check.probe && filter_matches(check, o))
             .collect();
+        // Subjects in reading order, ports as numbers (389, 445, 3268), whatever the input's.
+        matching.sort_by(|a, b| natural_cmp(&a.subject, &b.subject));
         if matching.is_empty() {
             findings.push(finding(
                 check,
@@ -180,7 +188,14 @@ pub fn evaluate(
     findings
 }
 
+/// A finding on an observation, its remediation filled with the observation's fields.
 fn judge(check: &Check, obs: &Observation, today: Date) -> Finding {
+    let mut f = judge_status(check, obs, today);
+    f.remediation = fill(&check.remediation, &obs.fields);
+    f
+}
+
+fn judge_status(check: &Check, obs: &Observation, today: Date) -> Finding {
     match obs.status {
         ObservationStatus::Failed => {
             let reason = obs
@@ -188,7 +203,9 @@ fn judge(check: &Check, obs: &Observation, today: Date) -> Finding {
                 .clone()
                 .unwrap_or_else(|| "the probe failed".into());
             let code = obs.kind.as_deref().unwrap_or("failed");
-            finding(check, &obs.subject, Status::Error, None, why(reason, code))
+            let mut f = finding(check, &obs.subject, Status::Error, None, why(reason, code));
+            f.waits_on = hosts_in(obs);
+            f
         }
         ObservationStatus::NotApplicable => {
             let reason = obs
@@ -205,6 +222,19 @@ fn judge(check: &Check, obs: &Observation, today: Date) -> Finding {
             )
         }
         ObservationStatus::Observed => {
+            if let Some(a) = check
+                .applies_when
+                .as_ref()
+                .filter(|a| !a.holds(&obs.fields))
+            {
+                return finding(
+                    check,
+                    &obs.subject,
+                    Status::NotApplicable,
+                    None,
+                    why(a.reason.clone(), "nothing_to_judge"),
+                );
+            }
             let value = obs.fields.get(&check.field);
             let observed = Some(observed_text(check, obs, value));
             match meets(&check.requirement, value, today) {
@@ -232,16 +262,25 @@ fn judge(check: &Check, obs: &Observation, today: Date) -> Finding {
     }
 }
 
+/// The value and its label: "2 (Windows Server 2003)". With no value, the label alone says
+/// what was seen ("NXDOMAIN: ... does not exist"), rather than "(none) (...)".
 fn observed_text(check: &Check, obs: &Observation, value: Option<&Value>) -> String {
-    let shown = value.map(display).unwrap_or_else(|| "(none)".into());
+    let empty = |v: &&Value| match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    };
     let label = check
         .label_field
         .as_ref()
         .and_then(|l| obs.fields.get(l))
-        .filter(|v| !v.is_null());
-    match label {
-        Some(l) => format!("{shown} ({})", display(l)),
-        None => shown,
+        .filter(|v| !empty(v));
+    match (value.filter(|v| !empty(v)), label) {
+        (Some(v), Some(l)) => format!("{} ({})", display(v), display(l)),
+        (Some(v), None) => display(v),
+        (None, Some(l)) => display(l),
+        (None, None) => "none found".into(),
     }
 }
 
@@ -313,12 +352,51 @@ fn finding(
         },
         reason,
         code,
-        remediation: check.remediation.clone(),
+        // Filled with the observation's fields by `judge`; without one, placeholders show.
+        remediation: fill(&check.remediation, &serde_json::Map::new()),
         reference: check.reference.clone(),
         source: check.source.clone(),
         community: check.community,
         depends_on: check.depends_on.clone(),
+        waits_on: Vec::new(),
     }
+}
+
+/// The host part of a subject or field value: `https://h:443` and `h:443 @ vantage` -> `h`.
+pub fn host_of(s: &str) -> String {
+    let s = s.split(" @ ").next().unwrap_or(s).trim();
+    let s = s.strip_prefix("https://").unwrap_or(s);
+    let s = s.split('/').next().unwrap_or(s);
+    let host = match s.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => h,
+        _ => s,
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Host names a failed observation names: its subject and the host-like strings among its
+/// fields (top level, lists, and `host` of objects).
+fn hosts_in(obs: &Observation) -> Vec<String> {
+    let mut out = vec![host_of(&obs.subject)];
+    let mut take = |v: &Value| match v {
+        Value::String(s) => out.push(host_of(s)),
+        Value::Object(m) => {
+            if let Some(Value::String(h)) = m.get("host") {
+                out.push(host_of(h));
+            }
+        }
+        _ => {}
+    };
+    for v in obs.fields.values() {
+        match v {
+            Value::Array(items) => items.iter().for_each(&mut take),
+            other => take(other),
+        }
+    }
+    out.retain(|h| h.contains('.') && !h.contains(char::is_whitespace) && h.len() <= 253);
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Counts per status, overall and per area.

@@ -16,6 +16,7 @@ use crate::probes::{
     effective_scopes, registry, Ask, PlanInput, Probe, ProbeContext, ProbeError, Request, Secrets,
     ServiceError, Services,
 };
+use crate::vocab::natural_cmp;
 
 /// The scanning host's name, recorded as the vantage point of network results.
 pub fn host_name() -> String {
@@ -116,7 +117,7 @@ pub async fn collect(
                 .filter(|c| c.probe == name)
                 .map(|c| c.ask())
                 .collect();
-            if !needed(name, &in_scope, probes) {
+            if !needed(name, &in_scope, probes) && !discovers(name, catalog, probes) {
                 continue;
             }
             let mut requests = probe.plan(&PlanInput {
@@ -125,7 +126,7 @@ pub async fn collect(
                 prior: &observations,
             });
             // Several checks needing the same observation cause one query.
-            requests.sort_by(|a, b| a.subject.cmp(&b.subject));
+            requests.sort_by(|a, b| natural_cmp(&a.subject, &b.subject));
             requests.dedup_by(|a, b| a.subject == b.subject);
             bar.inc_length(requests.len() as u64);
             for request in requests {
@@ -189,8 +190,17 @@ pub async fn collect(
         }
     }
     bar.finish_and_clear();
-    observations.sort_by(|a, b| (&a.probe, &a.subject).cmp(&(&b.probe, &b.subject)));
+    order_observations(&mut observations);
     observations
+}
+
+/// Observations by probe, then subject with numbers as numbers (ports 389, 445, 3268).
+pub fn order_observations(observations: &mut [Observation]) {
+    observations.sort_by(|a, b| {
+        a.probe
+            .cmp(&b.probe)
+            .then_with(|| natural_cmp(&a.subject, &b.subject))
+    });
 }
 
 fn host_key(request: &Request) -> Option<String> {
@@ -199,6 +209,15 @@ fn host_key(request: &Request) -> Option<String> {
         .get("host")
         .and_then(serde_json::Value::as_str)
         .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// A probe that can bring a scope in (its observations carry `adds_scopes`, e.g. a ConfigMgr
+/// site found in AD) runs when the catalog has a check for it, even one not in scope yet.
+fn discovers(name: &str, catalog: &Catalog, probes: &[Arc<dyn Probe>]) -> bool {
+    probes
+        .iter()
+        .any(|p| p.spec().name == name && p.spec().fields.contains(&"adds_scopes"))
+        && catalog.checks.iter().any(|c| c.probe == name)
 }
 
 /// A probe runs when an in-scope check names it, or when a probe that runs reads its output.
@@ -251,6 +270,12 @@ fn to_observation(
         Err(ProbeError::NotApplicable(reason)) => Observation {
             status: ObservationStatus::NotApplicable,
             reason: Some(reason),
+            ..Observation::observed(probe, &subject, fields)
+        },
+        Err(e @ ProbeError::NotTested(_)) => Observation {
+            status: ObservationStatus::NotApplicable,
+            reason: Some(e.to_string()),
+            kind: Some(e.kind().into()),
             ..Observation::observed(probe, &subject, fields)
         },
         Err(e) => Observation::failed(probe, &subject, e.kind(), e.to_string(), fields),

@@ -61,6 +61,77 @@ pub fn area_team(id: &str) -> &str {
     area(id).map(|a| a.team).unwrap_or(id)
 }
 
+/// Subject order as a reader expects it: runs of digits compare as numbers, so
+/// `dc1:389` < `dc1:445` < `dc1:3268` and `dc2` < `dc10`; the rest compares as text.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = s.as_bytes();
+        for i in 1..=bytes.len() {
+            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
+                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let (ra, rb) = (runs(a), runs(b));
+    for (x, y) in ra.iter().zip(rb.iter()) {
+        let order = match (x, y) {
+            ((true, m), (true, n)) => {
+                let (m, n) = (m.trim_start_matches('0'), n.trim_start_matches('0'));
+                m.len().cmp(&n.len()).then_with(|| m.cmp(n))
+            }
+            ((_, m), (_, n)) => m.cmp(n),
+        };
+        if order.is_ne() {
+            return order;
+        }
+    }
+    ra.len().cmp(&rb.len()).then_with(|| a.cmp(b))
+}
+
+/// "1 warning", "2 warnings": a count with its noun, singular for one.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub fn area_ids() -> Vec<&'static str> {
     AREAS.iter().map(|a| a.id).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_sort_with_numbers_as_numbers() {
+        let mut s = vec![
+            "dc1.corp.test:3268",
+            "dc1.corp.test:389",
+            "dc10.corp.test:53",
+            "dc1.corp.test:445",
+            "dc2.corp.test:53",
+            "dc1.corp.test:49152",
+        ];
+        s.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            s,
+            [
+                "dc1.corp.test:389",
+                "dc1.corp.test:445",
+                "dc1.corp.test:3268",
+                "dc1.corp.test:49152",
+                "dc2.corp.test:53",
+                "dc10.corp.test:53"
+            ]
+        );
+        assert_eq!(plural(1, "warning"), "1 warning");
+        assert_eq!(plural(0, "warning"), "0 warnings");
+    }
 }

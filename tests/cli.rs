@@ -86,11 +86,14 @@ fn demo_shows_the_rerun_against_the_before_state() {
     let total: u64 = counts.values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(total as usize, findings.len());
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
-    let progress = html.find("Progress since 2026-11-02T09:15:00Z").unwrap();
+    // Dates read as dates, with the ISO value in the title.
+    let progress = html
+        .find("Progress since <time datetime=\"2026-11-02T09:15:00Z\" title=\"2026-11-02T09:15:00Z\">2 November 2026, 09:15 UTC</time>")
+        .unwrap();
     assert!(progress < html.find("id=\"checklist-h\"").unwrap());
     assert!(html.contains("<span class=\"change\">Regressed (was Pass)</span>"));
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    assert!(md.contains("## Progress since 2026-11-02T09:15:00Z"));
+    assert!(md.contains("## Progress since 2 November 2026, 09:15 UTC"));
     assert!(md.contains("[Regressed (was Pass)]"));
 }
 
@@ -141,9 +144,61 @@ fn unassessed_blocker_exits_3() {
         .code(3)
         .stdout(predicate::str::starts_with("Incomplete"));
     let report = read_json(&out.path().join("report.json"));
-    let timed_out = first_finding(&report, "dns-intune-enrollment-cname");
+    let find = |id: &str| first_finding(&report, id).clone();
+    // The blocker that could not be assessed: the DC locator record timed out.
+    let timed_out = find("dns-dc-srv");
     assert_eq!(timed_out["status"], "error");
     assert_eq!(timed_out["reason"], "no answer from the resolver within 3s");
+    // The cloud checks were not tested on purpose: not applicable, not what makes it incomplete.
+    let cloud = find("net-intune-endpoints");
+    assert_eq!(cloud["status"], "not_applicable");
+    assert_eq!(cloud["code"], "not_tested");
+}
+
+#[test]
+fn ready_without_cloud_endpoints_says_cloud_was_not_tested() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut set: Value = serde_json::from_str(
+        &std::fs::read_to_string("fixtures/scenarios/incomplete.json").unwrap(),
+    )
+    .unwrap();
+    // incomplete.json without its two DNS timeouts: every blocker assessed, cloud not tested.
+    let ready: Value =
+        serde_json::from_str(&std::fs::read_to_string("fixtures/scenarios/ready.json").unwrap())
+            .unwrap();
+    for o in set["observations"].as_array_mut().unwrap() {
+        if o["status"] == "failed" {
+            *o = ready["observations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["subject"] == o["subject"])
+                .unwrap()
+                .clone();
+        }
+    }
+    let input = dir.path().join("no-cloud.json");
+    std::fs::write(&input, serde_json::to_string(&set).unwrap()).unwrap();
+    let out = dir.path().join("out");
+    readyscan()
+        .arg("evaluate")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::starts_with("Ready (cloud connectivity not tested):")
+                .and(predicate::str::contains("add --cloud-endpoints")),
+        );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Verdict:</span> Ready (cloud connectivity not tested)</h1>"));
+    assert!(html.contains("Cloud connectivity: not tested from this host."));
+    assert!(html.contains("<code>--cloud-endpoints</code>"));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| Cloud connectivity | not tested from this host"));
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(report["verdict"], "ready");
 }
 
 #[test]
@@ -162,12 +217,14 @@ fn live_scan_without_targets_says_what_is_missing_and_exits_3() {
         ports["reason"].as_str().unwrap().contains("--dc HOST"),
         "{ports}"
     );
-    // No targets, no --cloud-endpoints: not one connection was attempted.
+    // No targets, no --cloud-endpoints: not one connection was attempted; the cloud checks
+    // are recorded as not tested.
     let probed: Vec<&Value> = report["observations"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|o| o["probe"] == "tcp.connect" || o["probe"] == "https.endpoint")
+        .filter(|o| o["kind"] != "not_tested")
         .collect();
     assert!(probed.is_empty(), "{probed:?}");
 }
@@ -187,23 +244,34 @@ fn out_of_scope_checks_are_not_applicable() {
 
 #[test]
 fn hostile_observed_value_is_escaped() {
+    // The demo is realistic; the hostile values live in a test fixture derived from it.
+    let demo = readyscan::demo::BEFORE;
+    assert!(
+        !demo.contains("alert("),
+        "the demo carries no hostile value"
+    );
     let out = tempfile::tempdir().unwrap();
     readyscan()
-        .args(["scan", "--demo", "--out"])
+        .args(["evaluate", "fixtures/scenarios/hostile.json", "--out"])
         .arg(out.path())
         .assert()
         .code(1);
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;.fabrikam.test"));
-    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("&lt;img src&#x3D;x onerror&#x3D;alert(2)&gt;"));
+    assert!(!html.contains("<script>alert(1)") && !html.contains("<img src=x"));
     // Exactly one script element: our own, allowed by hash in the CSP.
     assert_eq!(html.matches("<script").count(), 1);
     assert!(html.contains("Content-Security-Policy"));
     // Handlebars escapes the quotes in the attribute; the browser reads them back.
     assert!(html.contains("default-src &#x27;none&#x27;"));
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    assert!(!md.contains("<script>"));
-    assert!(md.contains("&lt;script&gt;"));
+    // Every < of an environment string is escaped.
+    let raw_tag = regex::Regex::new(r"(^|[^\\])<(script|img)").unwrap();
+    assert!(!raw_tag.is_match(&md), "a raw tag in report.md");
+    // Shown as text in Markdown, readable in the raw file: a backslash escape, not &lt;.
+    assert!(md.contains("\\<script\\>alert(1)\\</script\\>"), "{md}");
+    assert!(!md.contains("&lt;"));
 }
 
 #[test]

@@ -142,6 +142,15 @@ fn active_directory_against_samba() {
         "{dir}"
     );
     assert_eq!(s.finding("ad-forest-topology")["status"], "pass");
+    // Samba's DC says "Samba": information, and no Windows release or support judged.
+    let os = s.finding("ad-dc-os-windows");
+    assert_eq!(os["status"], "info", "{os}");
+    assert!(
+        os["observed"].as_str().unwrap().starts_with("Samba"),
+        "{os}"
+    );
+    assert_eq!(s.finding("ad-dc-os-version")["status"], "not_applicable");
+    assert_eq!(s.finding("ad-dc-os-support")["status"], "not_applicable");
     // The lab domain ends in .test, which is not routable.
     assert_eq!(s.finding("ad-upn-suffixes-routable")["status"], "warn");
     assert!(
@@ -210,8 +219,17 @@ fn active_directory_against_samba() {
         .contains("needs a bind"));
     assert_eq!(s.finding("ad-forest-functional-level")["status"], "fail");
 
-    // A trust and a routable UPN suffix added to the lab show up.
+    // A trust and a routable UPN suffix added to the lab show up. An external trust reaches
+    // another forest too; a trust inside the forest does not.
     lab.cmd("trust-add", &["partner.example.org", "PARTNER"]);
+    lab.cmd(
+        "trust-add",
+        &["tailspin.example.net", "TAILSPIN", "--attributes", "0"],
+    );
+    lab.cmd(
+        "trust-add",
+        &["child.lab.readyscan.test", "CHILD", "--attributes", "0x20"],
+    );
     lab.cmd("upn-add", &["contoso.com"]);
     let s = scan(&lab, &[], Some(&password));
     let dir = &s.observation("ldap.directory")["fields"];
@@ -226,10 +244,16 @@ fn active_directory_against_samba() {
     );
     let topo = s.finding("ad-forest-topology");
     assert_eq!(topo["status"], "info");
-    assert!(topo["observed"]
-        .as_str()
-        .unwrap()
-        .contains("partner.example.org"));
+    let seen = topo["observed"].as_str().unwrap();
+    assert!(
+        seen.contains("partner.example.org (forest trust)"),
+        "{topo}"
+    );
+    assert!(
+        seen.contains("tailspin.example.net (external trust)"),
+        "{topo}"
+    );
+    assert!(!seen.contains("child.lab.readyscan.test"), "{topo}");
 
     // Raised to 2008 R2 in place: the headline check passes.
     lab.cmd("level", &["2008_R2"]);

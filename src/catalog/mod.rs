@@ -1,6 +1,8 @@
 //! The check catalog: TOML files in `checks/`, embedded at build time, extendable with `--checks DIR`.
 
 mod requirement;
+pub mod template;
+mod validate;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -15,9 +17,7 @@ use toml::Spanned;
 pub use requirement::{describe, meets, Requirement};
 
 use crate::diagnostic::{line_col, Diagnostic, Diagnostics};
-use crate::probes::index as probes;
 use crate::probes::spec::Ask;
-use crate::vocab::{area_ids, SCOPES};
 
 static BUILTIN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/checks");
 
@@ -69,8 +69,34 @@ pub struct Check {
     pub label_field: Option<String>,
     /// Checks whose fix comes first (a port before the LDAP check that needs it).
     pub depends_on: Vec<String>,
+    /// Only observations with something to judge get a verdict; others are not applicable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applies_when: Option<AppliesWhen>,
     /// Where the check was defined: `checks/identity.toml:3`.
     pub origin: String,
+}
+
+/// `applies_when = { field = "targets", reason = "no SRV records to check: see dns-dc-srv" }`:
+/// an observation whose `field` is missing, null, false, "" or [] has nothing for the check to
+/// judge, so its finding is `not_applicable` with `reason` instead of an empty pass.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppliesWhen {
+    pub field: String,
+    pub reason: String,
+}
+
+impl AppliesWhen {
+    /// Whether the observation has something for the check to judge.
+    pub fn holds(&self, fields: &serde_json::Map<String, Value>) -> bool {
+        match fields.get(&self.field) {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::Object(o)) => !o.is_empty(),
+            Some(_) => true,
+        }
+    }
 }
 
 impl Check {
@@ -93,29 +119,31 @@ struct CheckFile {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCheck {
-    id: Spanned<String>,
-    title: String,
-    area: Spanned<String>,
-    scopes: Spanned<Vec<String>>,
-    severity: Severity,
-    probe: Spanned<String>,
-    field: Spanned<String>,
-    requirement: Spanned<Requirement>,
-    expected: String,
-    remediation: Spanned<Vec<String>>,
-    reference: Spanned<String>,
-    source: String,
+pub(crate) struct RawCheck {
+    pub(crate) id: Spanned<String>,
+    pub(crate) title: String,
+    pub(crate) area: Spanned<String>,
+    pub(crate) scopes: Spanned<Vec<String>>,
+    pub(crate) severity: Severity,
+    pub(crate) probe: Spanned<String>,
+    pub(crate) field: Spanned<String>,
+    pub(crate) requirement: Spanned<Requirement>,
+    pub(crate) expected: String,
+    pub(crate) remediation: Spanned<Vec<String>>,
+    pub(crate) reference: Spanned<String>,
+    pub(crate) source: String,
     #[serde(default)]
-    community: bool,
+    pub(crate) community: bool,
     #[serde(default)]
-    filter: Option<Spanned<BTreeMap<String, Value>>>,
+    pub(crate) filter: Option<Spanned<BTreeMap<String, Value>>>,
     #[serde(default)]
-    params: Option<Spanned<Value>>,
+    pub(crate) params: Option<Spanned<Value>>,
     #[serde(default)]
-    label_field: Option<Spanned<String>>,
+    pub(crate) label_field: Option<Spanned<String>>,
     #[serde(default)]
-    depends_on: Option<Spanned<Vec<String>>>,
+    pub(crate) depends_on: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub(crate) applies_when: Option<Spanned<AppliesWhen>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -276,7 +304,7 @@ fn parse_layer(
                     ),
                 );
             }
-            validate(&raw, &mut report);
+            validate::validate(&raw, &mut report);
             if problems.len() == before {
                 let (line, _) = line_col(text, span.start);
                 checks.push(into_check(raw, format!("{file}:{line}")));
@@ -284,129 +312,6 @@ fn parse_layer(
         }
     }
     checks
-}
-
-fn validate(raw: &RawCheck, report: &mut impl FnMut(std::ops::Range<usize>, &'static str, String)) {
-    let id = raw.id.get_ref();
-    let kebab = regex::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").expect("static pattern");
-    if !kebab.is_match(id) {
-        report(
-            raw.id.span(),
-            "id-not-kebab-case",
-            format!("check id \"{id}\" is not kebab-case (a-z, 0-9 and single hyphens)"),
-        );
-    }
-    let areas = area_ids();
-    if !areas.contains(&raw.area.get_ref().as_str()) {
-        report(
-            raw.area.span(),
-            "unknown-area",
-            format!(
-                "unknown area \"{}\", expected one of {}",
-                raw.area.get_ref(),
-                areas.join(", ")
-            ),
-        );
-    }
-    if raw.scopes.get_ref().is_empty() {
-        report(
-            raw.scopes.span(),
-            "no-scope",
-            "scopes must name at least one scope".into(),
-        );
-    }
-    for s in raw
-        .scopes
-        .get_ref()
-        .iter()
-        .filter(|s| !SCOPES.contains(&s.as_str()))
-    {
-        report(
-            raw.scopes.span(),
-            "unknown-scope",
-            format!(
-                "unknown scope \"{s}\", expected one of {}",
-                SCOPES.join(", ")
-            ),
-        );
-    }
-    if raw
-        .remediation
-        .get_ref()
-        .iter()
-        .all(|s| s.trim().is_empty())
-    {
-        report(
-            raw.remediation.span(),
-            "no-remediation",
-            "remediation needs at least one step".into(),
-        );
-    }
-    if !raw.reference.get_ref().starts_with("https://") {
-        report(
-            raw.reference.span(),
-            "reference-not-https",
-            "reference must be an https:// URL of the source".into(),
-        );
-    }
-    if let Err(e) = requirement::validate(raw.requirement.get_ref()) {
-        report(
-            raw.requirement.span(),
-            "bad-requirement",
-            format!("bad requirement: {e}"),
-        );
-    }
-    let Some(spec) = probes::spec(raw.probe.get_ref()) else {
-        report(
-            raw.probe.span(),
-            "unknown-probe",
-            format!(
-                "unknown probe \"{}\", known probes: {}",
-                raw.probe.get_ref(),
-                probes::names().join(", ")
-            ),
-        );
-        return;
-    };
-    let mut field_known = |name: &str, span: std::ops::Range<usize>| {
-        if !spec.fields.contains(&name) {
-            report(
-                span,
-                "unknown-field",
-                format!(
-                    "probe {} has no field \"{name}\", its fields: {}",
-                    spec.name,
-                    spec.fields.join(", ")
-                ),
-            );
-        }
-    };
-    field_known(raw.field.get_ref(), raw.field.span());
-    if let Some(label) = &raw.label_field {
-        field_known(label.get_ref(), label.span());
-    }
-    if let Some(filter) = &raw.filter {
-        for key in filter.get_ref().keys() {
-            field_known(key, filter.span());
-        }
-    }
-    let params = raw
-        .params
-        .as_ref()
-        .map(|p| p.get_ref().clone())
-        .unwrap_or(Value::Null);
-    if let Err(e) = (spec.check_params)(&params) {
-        let span = raw
-            .params
-            .as_ref()
-            .map(|p| p.span())
-            .unwrap_or(raw.probe.span());
-        report(
-            span,
-            "bad-params",
-            format!("bad params for probe {}: {e}", spec.name),
-        );
-    }
 }
 
 fn into_check(raw: RawCheck, origin: String) -> Check {
@@ -428,6 +333,7 @@ fn into_check(raw: RawCheck, origin: String) -> Check {
         params: raw.params.map(Spanned::into_inner).unwrap_or(Value::Null),
         label_field: raw.label_field.map(Spanned::into_inner),
         depends_on: raw.depends_on.map(Spanned::into_inner).unwrap_or_default(),
+        applies_when: raw.applies_when.map(Spanned::into_inner),
         origin,
     }
 }

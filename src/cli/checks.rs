@@ -84,6 +84,42 @@ fn print_check(c: &Check) {
     println!("  scopes:      {}", c.scopes.join(", "));
     println!("  severity:    {}", c.severity);
     println!("  probe:       {} (field {})", c.probe, c.field);
+    if let Some(label) = &c.label_field {
+        println!("  label:       field {label}");
+    }
+    if !c.filter.is_empty() {
+        let filter: Vec<String> = c
+            .filter
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", readyscan::observation::display(v)))
+            .collect();
+        println!("  filter:      {}", filter.join(", "));
+    }
+    for (key, value) in c.params.as_object().into_iter().flatten() {
+        let shown = match (key.as_str(), value) {
+            // Ports in numeric order, ranges as written.
+            ("ports", serde_json::Value::Array(ports)) => {
+                let mut ports: Vec<u64> = ports.iter().filter_map(|p| p.as_u64()).collect();
+                ports.sort_unstable();
+                ports
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+            _ => readyscan::observation::display(value),
+        };
+        println!("  {:<12} {shown}", format!("{key}:"));
+    }
+    if let Some(a) = &c.applies_when {
+        println!(
+            "  applies:     when field {} has a value (otherwise not applicable: {})",
+            a.field, a.reason
+        );
+    }
+    if !c.depends_on.is_empty() {
+        println!("  depends on:  {}", c.depends_on.join(", "));
+    }
     println!(
         "  requirement: {}",
         readyscan::catalog::describe(&c.requirement)

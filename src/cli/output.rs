@@ -16,6 +16,7 @@ use readyscan::postprocess::exceptions::Exceptions;
 use readyscan::render::{self, FormatName};
 use readyscan::report::{Judging, Report};
 use readyscan::text::terminal;
+use readyscan::vocab::plural;
 
 #[derive(Args)]
 pub struct OutputArgs {
@@ -155,14 +156,19 @@ pub fn finish(
 fn print_summary(report: &Report, written: &[PathBuf]) {
     let s = &report.summary;
     println!(
-        "{}: {} failed, {} not assessed, {} warnings, {} passed ({} findings)",
-        report.verdict.label(),
+        "{}: {} failed, {} not assessed, {}, {} passed ({})",
+        report.verdict_text(),
         s.count(Status::Fail),
         s.count(Status::Error),
-        s.count(Status::Warn),
+        plural(s.count(Status::Warn), "warning"),
         s.count(Status::Pass),
-        report.findings.len(),
+        plural(report.findings.len(), "finding"),
     );
+    if report.cloud_not_tested() {
+        println!(
+            "Cloud connectivity: not tested from this host (add --cloud-endpoints to test it)"
+        );
+    }
     if let Some(b) = &report.baseline {
         let counts: Vec<String> = ChangeState::ALL
             .iter()

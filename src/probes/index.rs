@@ -5,6 +5,7 @@ use crate::probes::spec::ProbeSpec;
 pub static SPECS: &[&ProbeSpec] = &[
     &crate::probes::ldap::spec::ROOT_DSE,
     &crate::probes::ldap::spec::DIRECTORY,
+    &crate::probes::ldap::spec::DC,
     &crate::probes::dns::spec::SRV,
     &crate::probes::dns::spec::CNAME,
     &crate::probes::dns::spec::M365,

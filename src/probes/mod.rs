@@ -100,6 +100,28 @@ pub enum ProbeError {
     /// The subject does not need the check (e.g. a non-routable UPN suffix); not an error.
     #[error("{0}")]
     NotApplicable(String),
+    /// Not tested on purpose from this host (Microsoft's public endpoints without
+    /// `--cloud-endpoints`); not applicable, and not an error.
+    #[error("{0}")]
+    NotTested(String),
+}
+
+/// Why cloud checks are not applicable in a scan without `--cloud-endpoints`.
+pub const CLOUD_NOT_TESTED: &str = "not tested from this host: Microsoft's public endpoints are \
+    probed only with --cloud-endpoints";
+
+/// The one request a network probe makes for its cloud checks when `--cloud-endpoints` is not
+/// given: no traffic, an observation that says they were not tested. Every cloud check
+/// applies to it (see the probes' `applies`).
+pub fn cloud_not_tested(mut hosts: Vec<String>) -> Request {
+    hosts.sort();
+    hosts.dedup();
+    Request {
+        subject: "cloud endpoints".into(),
+        fields: fields(
+            serde_json::json!({ "roles": ["cloud"], "hosts": hosts, "not_tested": true }),
+        ),
+    }
 }
 
 impl ProbeError {
@@ -111,6 +133,7 @@ impl ProbeError {
             ProbeError::Failed(_) => "failed",
             ProbeError::Limit(_) => "limit",
             ProbeError::NotApplicable(_) => "not_applicable",
+            ProbeError::NotTested(_) => "not_tested",
         }
     }
 }
@@ -133,6 +156,7 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(https::HttpsEndpoint),
         Arc::new(ldap::RootDse),
         Arc::new(ldap::Directory),
+        Arc::new(ldap::Dc),
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),

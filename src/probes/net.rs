@@ -33,15 +33,7 @@ pub fn role_hosts(
             .chain(discovered_mps(prior))
             .collect(),
         "adfs" => config.adfs.clone(),
-        "cloud" if config.cloud_endpoints => check
-            .params
-            .get("hosts")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
+        "cloud" if config.cloud_endpoints => cloud_hosts(check),
         _ => Vec::new(),
     };
     for h in &mut hosts {
@@ -51,6 +43,19 @@ pub fn role_hosts(
     hosts.sort();
     hosts.dedup();
     hosts
+}
+
+/// The public hosts a cloud check lists (`params.hosts`).
+pub fn cloud_hosts(check: &Ask<'_>) -> Vec<String> {
+    check
+        .params
+        .get("hosts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
 }
 
 /// DCs found by earlier probes: rootDSE `dns_host_name`, SRV `targets` (strings or objects with

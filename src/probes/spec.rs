@@ -54,6 +54,12 @@ impl Ask<'_> {
     }
 }
 
+/// Whether an observation is the "cloud endpoints not tested" placeholder that network probes
+/// record for their cloud checks without `--cloud-endpoints`.
+pub fn is_not_tested(obs: &Observation) -> bool {
+    obs.fields.get("not_tested") == Some(&Value::Bool(true))
+}
+
 pub fn always(_: &Ask<'_>, _: &Observation) -> bool {
     true
 }

@@ -97,6 +97,7 @@ mod tests {
                 source: "s".into(),
                 community: false,
                 depends_on: vec![],
+                waits_on: vec![],
             },
             change: None,
             exception: None,

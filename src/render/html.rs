@@ -20,6 +20,10 @@ pub struct Html;
 
 handlebars_helper!(eq: |a: Value, b: Value| a == b);
 handlebars_helper!(gt: |a: u64, b: u64| a > b);
+// "1 item", "3 items".
+handlebars_helper!(plural: |n: u64, noun: str| crate::vocab::plural(n as usize, noun));
+// "2 November 2026, 09:15 UTC" for 2026-11-02T09:15:00Z (the ISO value goes in a title).
+handlebars_helper!(date: |s: str| crate::dates::readable(s));
 
 /// HTML escaping of environment strings, invisible controls and bidi overrides dropped first.
 fn escape_html(s: &str) -> String {
@@ -29,6 +33,8 @@ fn escape_html(s: &str) -> String {
 pub fn register_helpers(hb: &mut Handlebars<'_>) {
     hb.register_helper("eq", Box::new(eq));
     hb.register_helper("gt", Box::new(gt));
+    hb.register_helper("plural", Box::new(plural));
+    hb.register_helper("date", Box::new(date));
 }
 
 /// The page may load nothing from anywhere; only this exact style sheet and script apply.

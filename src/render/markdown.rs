@@ -44,16 +44,15 @@ impl Format for Markdown {
 }
 
 /// Keeps environment strings from becoming Markdown or HTML structure (tables, links, tags).
+/// Backslash escapes (CommonMark) keep `<`, `>` and `&` readable in the raw file and shown as
+/// text when rendered: `\<script\>`, never a tag, never `&lt;`.
 pub fn escape_md(s: &str) -> String {
     let s = crate::text::visible(s, &['\n', '\r']);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
             '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
+            '<' | '>' | '&' | '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -68,8 +67,8 @@ mod tests {
     #[test]
     fn escapes_structure() {
         assert_eq!(
-            super::escape_md("<script>a|b</script> [x](y)"),
-            "&lt;script&gt;a\\|b&lt;/script&gt; \\[x\\](y)"
+            super::escape_md("<script>a|b</script> [x](y) a&b"),
+            "\\<script\\>a\\|b\\</script\\> \\[x\\](y) a\\&b"
         );
     }
 }

@@ -40,6 +40,27 @@ impl<'a> View<'a> {
     }
 }
 
+/// The steps of several findings of one check: step 1 of each, then step 2 of each, ...;
+/// a text already listed is not repeated.
+pub fn merged_steps<'a>(findings: &[&'a ReportFinding]) -> Vec<&'a str> {
+    let longest = findings
+        .iter()
+        .map(|f| f.remediation.len())
+        .max()
+        .unwrap_or(0);
+    let mut out: Vec<&'a str> = Vec::new();
+    for i in 0..longest {
+        for f in findings {
+            if let Some(step) = f.finding.remediation.get(i) {
+                if !out.contains(&step.as_str()) {
+                    out.push(step);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The report's own header fields the layouts print.
 #[derive(Serialize)]
 pub struct Head<'a> {
@@ -68,7 +89,9 @@ pub struct ItemView<'a> {
     pub area_title: &'a str,
     pub team: &'a str,
     pub expected: &'a str,
-    pub remediation: &'a [String],
+    /// The steps of every subject, each distinct step once, in step order (a step filled with
+    /// two subjects' values appears twice, one after the other).
+    pub remediation: Vec<&'a str>,
     pub reference: &'a str,
     pub source: &'a str,
     pub community: bool,
@@ -129,10 +152,12 @@ pub struct AreaView<'a> {
 pub struct Context<'a> {
     pub report: Head<'a>,
     pub json_sha256: &'a str,
-    pub verdict_label: &'static str,
+    pub verdict_label: String,
     pub verdict_class: Verdict,
     pub scopes: String,
     pub insecure_tls: bool,
+    /// The cloud checks were skipped on purpose (no `--cloud-endpoints`).
+    pub cloud_not_tested: bool,
     pub counts: Vec<StatusCount>,
     pub checklist_count: usize,
     pub checklist: Vec<TeamGroup<'a>>,
@@ -164,7 +189,7 @@ impl<'a> Context<'a> {
                 area_title: area_title(i.area),
                 team: area_team(i.area),
                 expected: &first.expected,
-                remediation: &first.remediation,
+                remediation: merged_steps(&i.findings),
                 reference: &first.reference,
                 source: &first.source,
                 community: first.community,
@@ -258,10 +283,11 @@ impl<'a> Context<'a> {
                 },
             },
             json_sha256: &view.json_sha256,
-            verdict_label: r.verdict.label(),
+            verdict_label: r.verdict_text(),
             verdict_class: r.verdict,
             scopes: r.scan.config.scopes.join(", "),
             insecure_tls: r.scan.config.insecure_tls,
+            cloud_not_tested: r.cloud_not_tested(),
             counts: Status::ALL
                 .iter()
                 .map(|s| StatusCount {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::ReportFinding;
-use crate::evaluate::Status;
+use crate::evaluate::{host_of, Finding, Status};
 use crate::vocab::area_rank;
 
 /// One checklist entry: a check with every subject on which it is open.
@@ -17,8 +17,21 @@ pub struct Item<'a> {
     pub area: &'a str,
     /// Open findings of this check, in report order.
     pub findings: Vec<&'a ReportFinding>,
-    /// Numbers of earlier items this one waits for (its open dependencies).
+    /// Numbers of earlier items this one waits for: open dependencies on a subject one of its
+    /// findings needed (the same subject, or a host it could not be assessed through).
     pub blocked_by: Vec<usize>,
+}
+
+/// Whether an open finding of a dependency blocks a finding that depends on it: it is about
+/// the same subject (the domain level before the forest level of that domain), or the
+/// dependent finding could not be assessed and needed the dependency's host (a filtered
+/// dc1:389 before an LDAP read of dc1 that timed out). A closed port does not block a check
+/// whose probe answered.
+pub fn blocks(dependency: &Finding, dependent: &Finding) -> bool {
+    if dependency.subject == dependent.subject {
+        return true;
+    }
+    dependent.status == Status::Error && dependent.waits_on.contains(&host_of(&dependency.subject))
 }
 
 /// Open items (fail, error, warn), one per check: an item's open dependencies come before it;
@@ -45,13 +58,20 @@ pub fn checklist(findings: &[ReportFinding]) -> Vec<Item<'_>> {
         let worst = g.1.iter().map(|f| status_rank(f.status)).min();
         (area_rank(&first.area), worst, g.0)
     };
-    // Open checks this group depends on (itself excluded), by group index.
+    // Open checks this group depends on (itself excluded) and that block one of its findings,
+    // by group index.
     let deps = |g: usize| -> Vec<usize> {
         let mut d: Vec<usize> = groups[g].1[0]
             .depends_on
             .iter()
             .filter_map(|id| index.get(id.as_str()).copied())
             .filter(|&d| d != g)
+            .filter(|&d| {
+                groups[d]
+                    .1
+                    .iter()
+                    .any(|dep| groups[g].1.iter().any(|f| blocks(&dep.finding, &f.finding)))
+            })
             .collect();
         d.sort_unstable();
         d.dedup();
@@ -116,7 +136,8 @@ mod tests {
                 check_id: id.into(),
                 title: id.into(),
                 area: area.into(),
-                subject: format!("{id}-subject"),
+                // One subject for all, so dependencies block as before the per-subject rule.
+                subject: "corp.test".into(),
                 status,
                 severity: Severity::Blocker,
                 observed: None,
@@ -128,10 +149,47 @@ mod tests {
                 source: "s".into(),
                 community: false,
                 depends_on: deps.iter().map(|d| d.to_string()).collect(),
+                waits_on: vec![],
             },
             change: None,
             exception: None,
         }
+    }
+
+    fn on(mut f: ReportFinding, subject: &str, waits_on: &[&str]) -> ReportFinding {
+        f.finding.subject = subject.into();
+        f.finding.waits_on = waits_on.iter().map(|h| h.to_string()).collect();
+        f
+    }
+
+    #[test]
+    fn blocked_only_by_a_subject_the_finding_needed() {
+        let port = on(
+            finding("port", "network", Status::Warn, &[]),
+            "dc1.corp.test:9389 @ ws1",
+            &[],
+        );
+        // The LDAP read answered: a closed port on the DC does not block its verdict.
+        let answered = finding("forest", "identity", Status::Fail, &["port"]);
+        let got = order(&[answered, port.clone()]);
+        assert!(got.iter().all(|(_, _, b)| b.is_empty()), "{got:?}");
+        // It timed out on dc1: the port item comes first and blocks it.
+        let timed_out = on(
+            finding("forest", "identity", Status::Error, &["port"]),
+            "corp.test",
+            &["corp.test", "dc1.corp.test"],
+        );
+        let got = order(&[timed_out, port.clone()]);
+        assert_eq!(got[0].0, "port");
+        assert_eq!(got[1].2, vec![1]);
+        // ... but not when it needed another DC.
+        let elsewhere = on(
+            finding("forest", "identity", Status::Error, &["port"]),
+            "corp.test",
+            &["dc2.corp.test"],
+        );
+        let got = order(&[elsewhere, port]);
+        assert!(got.iter().all(|(_, _, b)| b.is_empty()), "{got:?}");
     }
 
     fn order(findings: &[ReportFinding]) -> Vec<(String, usize, Vec<usize>)> {

@@ -21,6 +21,9 @@ use crate::postprocess::exceptions::{Applied, Exceptions, ExceptionsSummary};
 
 pub use checklist::{checklist, Item};
 
+/// The finding code of checks skipped on purpose (cloud endpoints without `--cloud-endpoints`).
+pub const NOT_TESTED: &str = "not_tested";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
@@ -166,6 +169,25 @@ impl Report {
             observations: set.observations,
             baseline,
             exceptions,
+        }
+    }
+
+    /// Cloud checks were skipped on purpose (no `--cloud-endpoints`): their findings are not
+    /// applicable with code `not_tested`.
+    pub fn cloud_not_tested(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.code.as_deref() == Some(NOT_TESTED))
+    }
+
+    /// The verdict as a reader sees it: "Ready (cloud connectivity not tested)" when the cloud
+    /// checks were skipped on purpose.
+    pub fn verdict_text(&self) -> String {
+        match self.verdict {
+            Verdict::Ready if self.cloud_not_tested() => {
+                format!("{} (cloud connectivity not tested)", self.verdict.label())
+            }
+            v => v.label().to_string(),
         }
     }
 

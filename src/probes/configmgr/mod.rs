@@ -20,8 +20,8 @@ pub use mplist::{capabilities_version, parse_mplist};
 /// The scope a discovered site or a given MP brings into the scan.
 pub use crate::vocab::CONFIGMGR_SCOPE as SCOPE;
 
-fn release_fields(build: u32, ctx: &ProbeContext) -> Map<String, Value> {
-    let today = time::OffsetDateTime::now_utc().date();
+/// What the release table says of a build, as observation fields (judged on `today`).
+pub fn release_fields(build: u32, today: time::Date) -> Map<String, Value> {
     match releases::lookup(build, today) {
         Some(l) => fields(json!({
             "build": build,
@@ -29,16 +29,25 @@ fn release_fields(build: u32, ctx: &ProbeContext) -> Map<String, Value> {
             "support_end": l.support_end,
             "support_note": l.note,
             "community": l.community,
-            "vantage": ctx.vantage,
+            "current_branch": l.current_branch,
+            // What co-management is judged on: a supported current-branch release.
+            "current_branch_support_end": if l.current_branch { l.support_end.clone() } else { None },
         })),
         None => fields(json!({
             "build": build,
             "release": "older than Configuration Manager 2007",
             "support_end": null,
             "support_note": "support ended",
-            "vantage": ctx.vantage,
+            "current_branch": false,
+            "current_branch_support_end": null,
         })),
     }
+}
+
+fn observed_release(build: u32, ctx: &ProbeContext) -> Map<String, Value> {
+    let mut out = release_fields(build, time::OffsetDateTime::now_utc().date());
+    out.insert("vantage".into(), json!(ctx.vantage));
+    out
 }
 
 /// Sites and MPs published in CN=System Management (needs a bind and the extended schema).
@@ -185,7 +194,7 @@ impl Probe for MpList {
         if let Some(v) = req.fields.get("declared_version").and_then(Value::as_str) {
             let build = releases::build_of(v)
                 .ok_or_else(|| ProbeError::Failed(format!("\"{v}\" is not a version")))?;
-            let mut out = release_fields(build, ctx);
+            let mut out = observed_release(build, ctx);
             out.insert("source".into(), json!("declared, not observed"));
             for key in ["release", "support_note"] {
                 if let Some(Value::String(text)) = out.get_mut(key) {
@@ -244,7 +253,7 @@ impl Probe for MpList {
                 )))
             }
         };
-        let mut out = release_fields(build, ctx);
+        let mut out = observed_release(build, ctx);
         out.insert("source".into(), json!("MPLIST"));
         out.insert("site_code".into(), json!(entry.site_code));
         out.insert("mp_fqdn".into(), json!(entry.fqdn));
@@ -321,6 +330,8 @@ const RELEASE_KEYS: &[&str] = &[
     "support_end",
     "support_note",
     "community",
+    "current_branch",
+    "current_branch_support_end",
     "source",
 ];
 
@@ -330,6 +341,8 @@ struct SiteAcc {
     lowest: Option<Map<String, Value>>,
     stale: Vec<String>,
     failures: Vec<String>,
+    /// MPs published in AD for this site (answering or not).
+    published: Vec<String>,
 }
 
 /// Groups MP observations by site. A site is judged by its lowest MP build, so one stale or
@@ -344,6 +357,14 @@ pub fn site_summaries(prior: &[Observation]) -> BTreeMap<String, Map<String, Val
             ObservationStatus::Observed => {
                 let site = str_field("site_code").unwrap_or_else(|| obs.subject.clone());
                 let build = obs.fields.get("build").and_then(Value::as_u64);
+                if in_ad {
+                    let home = ad_site.clone().unwrap_or_else(|| site.clone());
+                    sites
+                        .entry(home)
+                        .or_default()
+                        .published
+                        .push(obs.subject.clone());
+                }
                 let acc = sites.entry(site.clone()).or_default();
                 if let Some(b) = build {
                     acc.builds.insert(obs.subject.clone(), b);
@@ -374,6 +395,7 @@ pub fn site_summaries(prior: &[Observation]) -> BTreeMap<String, Map<String, Val
                 let acc = sites.entry(site).or_default();
                 acc.failures.push(format!("{}: {reason}", obs.subject));
                 if in_ad {
+                    acc.published.push(obs.subject.clone());
                     acc.stale.push(format!(
                         "{} (published in AD, does not answer: {reason})",
                         obs.subject
@@ -395,9 +417,17 @@ pub fn site_summaries(prior: &[Observation]) -> BTreeMap<String, Map<String, Val
             } else {
                 Vec::new()
             };
+            // Agreement needs two answers to compare; staleness needs AD entries to check.
+            let compared: Vec<&String> = if acc.builds.len() > 1 {
+                acc.builds.keys().collect()
+            } else {
+                Vec::new()
+            };
             let mut summary = fields(json!({
                 "site_code": site,
                 "mps": acc.builds.keys().collect::<Vec<_>>(),
+                "compared_mps": compared,
+                "published_mps": acc.published,
                 "builds": distinct,
                 "build_mismatch": mismatch,
                 "stale_mps": acc.stale,

@@ -20,7 +20,7 @@ impl Probe for DnsCname {
         let mut out = Vec::new();
         for suffix in suffixes(input) {
             for purpose in ["enrollment", "registration"] {
-                let (label, _) = first_label_title(purpose);
+                let label = record_label(purpose);
                 let name = format!("{}.{suffix}", label.to_ascii_lowercase());
                 out.push(Request {
                     subject: name.clone(),
@@ -42,7 +42,6 @@ impl Probe for DnsCname {
         }
         let dns = ctx.services.dns()?;
         let name = normalize(text(req, "name"));
-        let (label, want) = first_label_title(text(req, "purpose"));
 
         // Follow aliases while they stay in the suffix's own zone; the first name outside it
         // is what the record points at. Microsoft's names are never queried.
@@ -78,7 +77,6 @@ impl Probe for DnsCname {
         }
 
         let mut out = Map::new();
-        let record = format!("{label}.{suffix}. {TTL_SECONDS} IN CNAME {want}.");
         match (chain.last(), first_outcome.unwrap_or(Outcome::NoData)) {
             (Some(target), _) => {
                 out.insert("outcome".into(), json!("answer"));
@@ -101,8 +99,8 @@ impl Probe for DnsCname {
                 out.insert("outcome".into(), json!(missing.as_str()));
                 out.insert("target".into(), Value::Null);
                 out.insert("chain".into(), json!([]));
-                out.insert("record_to_create".into(), json!(record));
-                out.insert("detail".into(), json!(format!("{why}; create {record}")));
+                // The record to create is in the check's steps, filled with this suffix.
+                out.insert("detail".into(), json!(why));
             }
         }
         Ok(out)

@@ -33,8 +33,6 @@ use crate::probes::{PlanInput, ProbeError, Request};
 const MAX_TARGETS: usize = 64;
 /// Hops followed inside the suffix's own zone before the CNAME chain is called a loop.
 const MAX_HOPS: usize = 8;
-/// Time-to-live the Intune documentation gives for the records to create.
-const TTL_SECONDS: u32 = 3600;
 
 fn to_error(f: DnsFailure) -> ProbeError {
     ProbeError::Failed(f.message)
@@ -127,16 +125,12 @@ pub fn non_routable(suffix: &str) -> Option<String> {
     })
 }
 
-fn first_label_title(purpose: &str) -> (&'static str, &'static str) {
+/// The first label of the name a purpose queries. What it should point at is the checks'
+/// business (checks/dns.toml), not the probe's.
+fn record_label(purpose: &str) -> &'static str {
     match purpose {
-        "enrollment" => (
-            "EnterpriseEnrollment",
-            "EnterpriseEnrollment-s.manage.microsoft.com",
-        ),
-        _ => (
-            "EnterpriseRegistration",
-            "EnterpriseRegistration.windows.net",
-        ),
+        "enrollment" => "EnterpriseEnrollment",
+        _ => "EnterpriseRegistration",
     }
 }
 

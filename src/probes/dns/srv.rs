@@ -167,7 +167,7 @@ impl Probe for DnsSrv {
                 )),
             }
         }
-        unresolved.sort();
+        unresolved.sort_by(|a, b| crate::vocab::natural_cmp(a, b));
         out.insert("unresolved_targets".into(), json!(unresolved));
 
         // A target that resolves but does not take connections is a stale record.
@@ -200,7 +200,7 @@ impl Probe for DnsSrv {
             });
         }
         let mut stale: Vec<String> = connects.join_all().await.into_iter().flatten().collect();
-        stale.sort();
+        stale.sort_by(|a, b| crate::vocab::natural_cmp(a, b));
         out.insert("stale_targets".into(), json!(stale));
         Ok(out)
     }

@@ -20,8 +20,11 @@ use tokio::net::TcpStream;
 
 use self::proxy::{env_proxy, proxy_for, ProxyEnv};
 use self::spec::{port_of, strings};
-use crate::probes::net::{resolve, role_hosts, source_address};
-use crate::probes::{PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
+use crate::probes::net::{cloud_hosts, resolve, role_hosts, source_address};
+use crate::probes::{
+    cloud_not_tested, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request,
+    CLOUD_NOT_TESTED,
+};
 
 pub struct HttpsEndpoint;
 
@@ -37,8 +40,13 @@ impl Probe for HttpsEndpoint {
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
         // One request per host:port; the checks' issuer lists and no-inspection flags merge.
         let mut wanted: BTreeMap<(String, u16), Map<String, Value>> = BTreeMap::new();
+        let mut not_tested: Vec<String> = Vec::new();
         for check in input.checks {
             let Some(role) = check.role() else { continue };
+            if role == "cloud" && !input.config.cloud_endpoints {
+                not_tested.extend(cloud_hosts(check));
+                continue;
+            }
             let port = port_of(check);
             let path = check
                 .params
@@ -65,13 +73,17 @@ impl Probe for HttpsEndpoint {
                 }
             }
         }
-        wanted
+        let mut out: Vec<Request> = wanted
             .into_iter()
             .map(|((host, port), fields)| Request {
                 subject: format!("https://{host}:{port}"),
                 fields,
             })
-            .collect()
+            .collect();
+        if !not_tested.is_empty() {
+            out.push(cloud_not_tested(not_tested));
+        }
+        out
     }
 
     async fn observe(
@@ -79,6 +91,9 @@ impl Probe for HttpsEndpoint {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
+        if req.fields.get("not_tested") == Some(&Value::Bool(true)) {
+            return Err(ProbeError::NotTested(CLOUD_NOT_TESTED.into()));
+        }
         observe_with(req, ctx, &env_proxy()).await
     }
 }

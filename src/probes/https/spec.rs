@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::observation::Observation;
-use crate::probes::spec::{Ask, ProbeSpec};
+use crate::probes::spec::{is_not_tested, Ask, ProbeSpec};
 use crate::probes::tcp::spec::check_hosts;
 
 /// `https.endpoint`. Budget: a name lookup (two timeouts at most), then connect, TLS and GET.
@@ -109,6 +109,9 @@ pub fn strings(v: Option<&Value>) -> Vec<String> {
 
 /// A check judges the endpoints it listed (or all of its role's hosts) on its own port.
 pub fn applies(check: &Ask<'_>, obs: &Observation) -> bool {
+    if is_not_tested(obs) {
+        return true;
+    }
     let port_ok = obs.fields.get("port").and_then(Value::as_u64) == Some(port_of(check) as u64);
     let hosts = strings(check.params.get("hosts"));
     let host = obs.fields.get("host").and_then(Value::as_str).unwrap_or("");

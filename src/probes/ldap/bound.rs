@@ -33,11 +33,31 @@ pub async fn connect_bound(
     req: &Request,
     ctx: &ProbeContext,
 ) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
-    let (Some(user), Some(password)) = (&ctx.config.bind_user, &ctx.secrets.bind_password) else {
+    if ctx.config.bind_user.is_none() || ctx.secrets.bind_password.is_none() {
         return Err(ProbeError::NeedsBind(
             "give --bind-user USER and the password in READYSCAN_PASSWORD or --password-stdin"
                 .into(),
         ));
+    }
+    bind_first(dcs_for(req, ctx).await?.0, ctx).await
+}
+
+/// A bound connection to the domain `dns_name` itself (its name resolves to its DCs), with the
+/// scan's credentials: how a scan bound in a child domain reads the forest root.
+pub(crate) async fn connect_bound_to(
+    dns_name: &str,
+    ctx: &ProbeContext,
+) -> Result<ReadOnlyLdap, ProbeError> {
+    Ok(bind_first(vec![dns_name.to_string()], ctx).await?.0)
+}
+
+/// A bound connection to the first of `dcs` that accepts the bind.
+async fn bind_first(
+    dcs: Vec<String>,
+    ctx: &ProbeContext,
+) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
+    let (Some(user), Some(password)) = (&ctx.config.bind_user, &ctx.secrets.bind_password) else {
+        return Err(ProbeError::NeedsBind("give --bind-user USER".into()));
     };
     let transports: &[Transport] = match ctx.config.ldap_security {
         LdapSecurity::Auto => &[Transport::Ldaps, Transport::StartTls],
@@ -49,7 +69,7 @@ pub async fn connect_bound(
     let budget = ReadBudget::default();
     let mut errors = Vec::new();
     let mut limited = false;
-    for dc in dcs_for(req, ctx).await?.0 {
+    for dc in dcs {
         for &transport in transports {
             let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
             let (user, password) = (user.clone(), password.clone());

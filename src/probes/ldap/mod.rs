@@ -3,21 +3,23 @@
 mod bound;
 mod conn;
 mod contain;
+mod dc;
+mod directory;
 pub mod limits;
 pub mod spec;
-
-use std::collections::HashMap;
+pub mod windows;
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+pub(crate) use bound::connect_bound_to;
 pub use bound::{connect_bound, read_bound, BoxedRead};
 pub use conn::{BindError, ReadOnlyLdap, Transport};
 pub use contain::in_ldap_client;
+pub use dc::{dc_fields, Dc};
 pub use limits::{ReadBudget, ReadError};
 
 use crate::config::ScanConfig;
-use crate::probes::names::non_routable;
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 
 /// Functional level values (MS-ADTS 3.1.1.3.2) and their Windows Server names.
@@ -34,7 +36,7 @@ const LEVELS: &[(i64, &str)] = &[
 ];
 
 /// objectVersion of the schema ("Find the Active Directory schema version").
-const SCHEMA_VERSIONS: &[(i64, &str)] = &[
+pub(crate) const SCHEMA_VERSIONS: &[(i64, &str)] = &[
     (13, "Windows 2000"),
     (30, "Windows Server 2003"),
     (31, "Windows Server 2003 R2"),
@@ -47,10 +49,7 @@ const SCHEMA_VERSIONS: &[(i64, &str)] = &[
     (91, "Windows Server 2025"),
 ];
 
-/// trustAttributes bit: the trust is a forest trust (MS-ADTS 6.1.6.7.9).
-const TRUST_FOREST_TRANSITIVE: i64 = 0x8;
-
-fn name_of(table: &[(i64, &str)], value: Option<i64>) -> Value {
+pub(crate) fn name_of(table: &[(i64, &str)], value: Option<i64>) -> Value {
     value
         .and_then(|v| table.iter().find(|(n, _)| *n == v).map(|(_, s)| json!(s)))
         .unwrap_or(Value::Null)
@@ -146,11 +145,11 @@ pub fn all(entry: &ldap3::SearchEntry, attr: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn int(entry: &ldap3::SearchEntry, attr: &str) -> Option<i64> {
+pub(crate) fn int(entry: &ldap3::SearchEntry, attr: &str) -> Option<i64> {
     first(entry, attr).and_then(|v| v.trim().parse().ok())
 }
 
-const ROOT_DSE_ATTRS: &[&str] = &[
+pub(crate) const ROOT_DSE_ATTRS: &[&str] = &[
     "forestFunctionality",
     "domainFunctionality",
     "domainControllerFunctionality",
@@ -161,7 +160,19 @@ const ROOT_DSE_ATTRS: &[&str] = &[
     "schemaNamingContext",
 ];
 
-fn root_dse_fields(entry: &ldap3::SearchEntry) -> Map<String, Value> {
+/// `DC=corp,DC=contoso,DC=test` -> `corp.contoso.test`.
+pub(crate) fn dns_name_of(nc: &str) -> String {
+    nc.split(',')
+        .filter_map(|rdn| {
+            let (k, v) = rdn.trim().split_once('=')?;
+            k.eq_ignore_ascii_case("DC")
+                .then(|| v.trim().to_ascii_lowercase())
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+pub(crate) fn root_dse_fields(entry: &ldap3::SearchEntry) -> Map<String, Value> {
     let forest = int(entry, "forestFunctionality");
     let domain = int(entry, "domainFunctionality");
     fields(json!({
@@ -175,6 +186,9 @@ fn root_dse_fields(entry: &ldap3::SearchEntry) -> Map<String, Value> {
         "root_domain_naming_context": first(entry, "rootDomainNamingContext"),
         "configuration_naming_context": first(entry, "configurationNamingContext"),
         "schema_naming_context": first(entry, "schemaNamingContext"),
+        // DNS names for the steps (Set-ADForestMode -Identity ...).
+        "domain_dns_name": first(entry, "defaultNamingContext").map(|nc| dns_name_of(&nc)),
+        "forest_dns_name": first(entry, "rootDomainNamingContext").map(|nc| dns_name_of(&nc)),
     }))
 }
 
@@ -247,149 +261,16 @@ impl Probe for Directory {
     ) -> Result<Map<String, Value>, ProbeError> {
         let (ldap, transport) = connect_bound(req, ctx).await?;
         let dc = ldap.dc.clone();
-        let mut out = read_bound(ldap, |ldap| Box::pin(read_directory(ldap))).await?;
+        // The forest root may be read from another DC: the read takes the scan's context along.
+        let scan = ctx.clone();
+        let mut out = read_bound(ldap, move |ldap| {
+            Box::pin(async move { directory::read_directory(ldap, &scan).await })
+        })
+        .await?;
         out.insert("answered_by".into(), json!(dc));
         out.insert("transport".into(), json!(transport.to_string()));
         Ok(out)
     }
-}
-
-async fn read_directory(ldap: &mut ReadOnlyLdap) -> Result<Map<String, Value>, ReadError> {
-    let dse = ldap
-        .read_entry("", ROOT_DSE_ATTRS)
-        .await?
-        .ok_or("the rootDSE is empty")?;
-    let domain_nc =
-        first(&dse, "defaultNamingContext").ok_or("the rootDSE has no defaultNamingContext")?;
-    let config_nc = first(&dse, "configurationNamingContext")
-        .ok_or("the rootDSE has no configurationNamingContext")?;
-    let schema_nc =
-        first(&dse, "schemaNamingContext").unwrap_or_else(|| format!("CN=Schema,{config_nc}"));
-
-    let schema_version = ldap
-        .read_entry(&schema_nc, &["objectVersion"])
-        .await?
-        .and_then(|e| int(&e, "objectVersion"));
-
-    let trusts = ldap
-        .search(
-            &format!("CN=System,{domain_nc}"),
-            "(objectClass=trustedDomain)",
-            &[
-                "trustPartner",
-                "trustAttributes",
-                "trustDirection",
-                "trustType",
-            ],
-        )
-        .await?;
-    let mut forest_trusts = Vec::new();
-    let mut trust_list = Vec::new();
-    for t in &trusts {
-        let partner = first(t, "trustPartner").unwrap_or_else(|| t.dn.clone());
-        let attrs = int(t, "trustAttributes").unwrap_or(0);
-        let direction = match int(t, "trustDirection") {
-            Some(1) => "inbound",
-            Some(2) => "outbound",
-            Some(3) => "two-way",
-            _ => "disabled",
-        };
-        let forest = attrs & TRUST_FOREST_TRANSITIVE != 0;
-        if forest {
-            forest_trusts.push(partner.clone());
-        }
-        let kind = if forest { "forest trust" } else { "trust" };
-        trust_list.push(format!("{partner} ({kind}, {direction})"));
-    }
-
-    let partitions = format!("CN=Partitions,{config_nc}");
-    let mut upn_suffixes: Vec<String> = ldap
-        .read_entry(&partitions, &["uPNSuffixes"])
-        .await?
-        .map(|e| all(&e, "uPNSuffixes"))
-        .unwrap_or_default();
-    let domains = ldap
-        .search(
-            &partitions,
-            "(&(objectClass=crossRef)(nETBIOSName=*))",
-            &["dnsRoot"],
-        )
-        .await?;
-    for d in &domains {
-        upn_suffixes.extend(all(d, "dnsRoot"));
-    }
-    let mut seen = HashMap::new();
-    upn_suffixes.retain(|s| seen.insert(s.to_ascii_lowercase(), ()).is_none());
-    let non_routable: Vec<String> = upn_suffixes
-        .iter()
-        .filter_map(|s| non_routable(s).map(|_| s.clone()))
-        .collect();
-
-    let dcs = ldap
-        .search(
-            &domain_nc,
-            "(&(objectCategory=computer)(userAccountControl:1.2.840.113556.1.4.803:=8192))",
-            &["dNSHostName", "operatingSystem", "operatingSystemVersion"],
-        )
-        .await?;
-    let mut dc_names = Vec::new();
-    let mut dc_os = Vec::new();
-    let mut old_dcs = Vec::new();
-    for dc in &dcs {
-        let name = first(dc, "dNSHostName").unwrap_or_else(|| dc.dn.clone());
-        let os = first(dc, "operatingSystem").unwrap_or_else(|| "unknown".into());
-        if older_than_2008(&os) {
-            old_dcs.push(format!("{name} ({os})"));
-        }
-        dc_os.push(format!("{name}: {os}"));
-        dc_names.push(name);
-    }
-
-    let adfs = ldap
-        .read_entry(
-            &format!("CN=ADFS,CN=Microsoft,CN=Program Data,{domain_nc}"),
-            &["cn"],
-        )
-        .await?
-        .is_some();
-    let system_management = ldap
-        .read_entry(
-            &format!("CN=System Management,CN=System,{domain_nc}"),
-            &["cn"],
-        )
-        .await?
-        .is_some();
-    let recycle_bin = ldap
-        .read_entry(
-            &format!("CN=Recycle Bin Feature,CN=Optional Features,CN=Directory Service,CN=Windows NT,CN=Services,{config_nc}"),
-            &["msDS-EnabledFeatureBL"],
-        )
-        .await?
-        .is_some_and(|e| !all(&e, "msDS-EnabledFeatureBL").is_empty());
-
-    let mut out = root_dse_fields(&dse);
-    out.extend(fields(json!({
-        "schema_version": schema_version,
-        "schema_version_name": name_of(SCHEMA_VERSIONS, schema_version),
-        "trusts": trust_list,
-        "forest_trusts": forest_trusts,
-        "topology": if forest_trusts.is_empty() { "single forest" } else { "multiple forests" },
-        "upn_suffixes": upn_suffixes,
-        "non_routable_upn_suffixes": non_routable,
-        "domain_controllers": dc_names,
-        "dc_operating_systems": dc_os,
-        "old_dcs": old_dcs,
-        "adfs_container": adfs,
-        "system_management_container": system_management,
-        "recycle_bin_enabled": recycle_bin,
-    })));
-    Ok(out)
-}
-
-/// Windows 2000, Server 2003 (R2) and NT are older than 2008; anything else (Samba too) is not.
-fn older_than_2008(os: &str) -> bool {
-    let os = os.to_ascii_lowercase();
-    os.contains("windows") && (os.contains("2000") || os.contains("2003") || os.contains(" nt"))
 }
 
 #[cfg(test)]
@@ -404,13 +285,5 @@ mod tests {
             name_of(SCHEMA_VERSIONS, Some(47)),
             json!("Windows Server 2008 R2")
         );
-    }
-
-    #[test]
-    fn old_dc_rule() {
-        assert!(older_than_2008("Windows Server 2003 R2 Enterprise"));
-        assert!(older_than_2008("Windows 2000 Server"));
-        assert!(!older_than_2008("Windows Server 2008 R2 Standard"));
-        assert!(!older_than_2008("Samba"));
     }
 }

@@ -10,8 +10,11 @@ use tokio::net::TcpStream;
 pub mod spec;
 
 use self::spec::port_set;
-use crate::probes::net::{resolve, role_hosts, source_address};
-use crate::probes::{PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
+use crate::probes::net::{cloud_hosts, resolve, role_hosts, source_address};
+use crate::probes::{
+    cloud_not_tested, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request,
+    CLOUD_NOT_TESTED,
+};
 
 pub struct TcpConnect;
 
@@ -24,8 +27,13 @@ impl Probe for TcpConnect {
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
         // host:port -> roles that want it, so a port two roles need is probed once.
         let mut wanted: BTreeMap<(String, u16), Vec<String>> = BTreeMap::new();
+        let mut not_tested: Vec<String> = Vec::new();
         for check in input.checks {
             let Some(role) = check.role() else { continue };
+            if role == "cloud" && !input.config.cloud_endpoints {
+                not_tested.extend(cloud_hosts(check));
+                continue;
+            }
             let Ok(ports) = port_set(check.params) else {
                 continue;
             };
@@ -38,13 +46,17 @@ impl Probe for TcpConnect {
                 }
             }
         }
-        wanted
+        let mut out: Vec<Request> = wanted
             .into_iter()
             .map(|((host, port), roles)| Request {
                 subject: format!("{host}:{port}"),
                 fields: super::fields(json!({ "host": host, "port": port, "roles": roles })),
             })
-            .collect()
+            .collect();
+        if !not_tested.is_empty() {
+            out.push(cloud_not_tested(not_tested));
+        }
+        out
     }
 
     async fn observe(
@@ -52,6 +64,9 @@ impl Probe for TcpConnect {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
+        if req.fields.get("not_tested") == Some(&Value::Bool(true)) {
+            return Err(ProbeError::NotTested(CLOUD_NOT_TESTED.into()));
+        }
         let host = req
             .fields
             .get("host")

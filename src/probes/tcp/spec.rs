@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::observation::Observation;
-use crate::probes::spec::{Ask, ProbeSpec};
+use crate::probes::spec::{is_not_tested, Ask, ProbeSpec};
 
 /// `tcp.connect`: after the directory and DNS probes, so the DCs they found are probed too.
 /// Budget: a name lookup (A and AAAA side by side, each retried once on timeout) before the
@@ -103,6 +103,9 @@ pub fn port_set(p: &Value) -> Result<BTreeSet<u16>, String> {
 
 /// A check judges only the ports of its own port set (and the hosts it lists, if it lists any).
 pub fn applies(check: &Ask<'_>, obs: &Observation) -> bool {
+    if is_not_tested(obs) {
+        return true;
+    }
     let port = obs.fields.get("port").and_then(Value::as_u64);
     let port_ok = port.is_some_and(|p| in_port_set(check.params, p));
     let host = obs.fields.get("host").and_then(Value::as_str).unwrap_or("");
