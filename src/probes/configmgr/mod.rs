@@ -237,7 +237,7 @@ impl Probe for MpList {
         }
         let entries = parse_mplist(&body).map_err(ProbeError::Failed)?;
         let host = mplist::host_of(mp);
-        let entry = pick_entry(&entries, &host)?;
+        let entry = mplist::pick_entry(&entries, &host)?;
         let build = match (entry.build, &entry.version_text) {
             (Some(b), _) => b,
             (None, Some(text)) => {
@@ -260,28 +260,6 @@ impl Probe for MpList {
         out.insert("answered_by".into(), json!(host));
         Ok(out)
     }
-}
-
-/// The MPLIST entry of the MP asked, by FQDN or name. An MP asked by address may only be the
-/// list's single entry; another MP's build is never attributed to it.
-fn pick_entry<'a>(
-    entries: &'a [mplist::MpEntry],
-    host: &str,
-) -> Result<&'a mplist::MpEntry, ProbeError> {
-    if let Some(e) = entries
-        .iter()
-        .find(|e| e.fqdn.eq_ignore_ascii_case(host) || e.name.eq_ignore_ascii_case(host))
-    {
-        return Ok(e);
-    }
-    if host.parse::<std::net::IpAddr>().is_ok() && entries.len() == 1 {
-        return Ok(&entries[0]);
-    }
-    let listed: Vec<&str> = entries.iter().map(|e| e.fqdn.as_str()).collect();
-    Err(ProbeError::Failed(format!(
-        "the MPLIST that {host} answered does not list {host} (it lists {}): its build is not known",
-        listed.join(", ")
-    )))
 }
 
 /// Per-site judgement from the MP answers: the site's build (its lowest MP build), whether the
@@ -442,28 +420,6 @@ pub fn site_summaries(prior: &[Observation]) -> BTreeMap<String, Map<String, Val
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_mplist_that_does_not_list_the_mp_asked_is_its_own_error() {
-        let entries =
-            parse_mplist(r#"<MPList><MP Name="CM02" FQDN="cm02.corp.example" SiteCode="P01"><Version>9122</Version></MP></MPList>"#)
-                .unwrap();
-        let e = pick_entry(&entries, "cm01.corp.example")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("does not list cm01.corp.example (it lists cm02.corp.example)"),
-            "{e}"
-        );
-        assert!(pick_entry(&entries, "cm02.corp.example").is_ok());
-        assert!(
-            pick_entry(&entries, "10.0.0.5").is_ok(),
-            "asked by address, one entry"
-        );
-        let odd = parse_mplist(r#"<MPList><MP Name="CM01" FQDN="cm01" SiteCode="P01"><Version>v-next</Version></MP></MPList>"#).unwrap();
-        assert_eq!(odd[0].build, None);
-        assert_eq!(odd[0].version_text.as_deref(), Some("v-next"));
-    }
 
     fn mp(subject: &str, fields: Value, failed: Option<&str>) -> Observation {
         let fields = fields.as_object().cloned().unwrap_or_default();

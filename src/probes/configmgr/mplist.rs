@@ -5,6 +5,8 @@ use std::time::Duration;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
+use crate::probes::ProbeError;
+
 /// An MPLIST is a few hundred bytes per MP; anything this big is not one.
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -198,9 +200,50 @@ fn escape_bare_ampersands(s: &str) -> String {
     out
 }
 
+/// The MPLIST entry of the MP asked, by FQDN or name. An MP asked by address may only be the
+/// list's single entry; another MP's build is never attributed to it.
+pub fn pick_entry<'a>(entries: &'a [MpEntry], host: &str) -> Result<&'a MpEntry, ProbeError> {
+    if let Some(e) = entries
+        .iter()
+        .find(|e| e.fqdn.eq_ignore_ascii_case(host) || e.name.eq_ignore_ascii_case(host))
+    {
+        return Ok(e);
+    }
+    if host.parse::<std::net::IpAddr>().is_ok() && entries.len() == 1 {
+        return Ok(&entries[0]);
+    }
+    let listed: Vec<&str> = entries.iter().map(|e| e.fqdn.as_str()).collect();
+    Err(ProbeError::Failed(format!(
+        "the MPLIST that {host} answered does not list {host} (it lists {}): its build is not known",
+        listed.join(", ")
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_mplist_that_does_not_list_the_mp_asked_is_its_own_error() {
+        let entries =
+            parse_mplist(r#"<MPList><MP Name="CM02" FQDN="cm02.corp.example" SiteCode="P01"><Version>9122</Version></MP></MPList>"#)
+                .unwrap();
+        let e = pick_entry(&entries, "cm01.corp.example")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("does not list cm01.corp.example (it lists cm02.corp.example)"),
+            "{e}"
+        );
+        assert!(pick_entry(&entries, "cm02.corp.example").is_ok());
+        assert!(
+            pick_entry(&entries, "10.0.0.5").is_ok(),
+            "asked by address, one entry"
+        );
+        let odd = parse_mplist(r#"<MPList><MP Name="CM01" FQDN="cm01" SiteCode="P01"><Version>v-next</Version></MP></MPList>"#).unwrap();
+        assert_eq!(odd[0].build, None);
+        assert_eq!(odd[0].version_text.as_deref(), Some("v-next"));
+    }
 
     #[test]
     fn parses_an_mplist() {
