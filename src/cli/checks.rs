@@ -8,6 +8,7 @@ use clap::Subcommand;
 use super::output::load_catalog;
 use super::Exit;
 use readyscan::catalog::{Catalog, Check};
+use std::fmt::Write;
 
 #[derive(Subcommand)]
 pub enum ChecksCommand {
@@ -60,13 +61,16 @@ pub fn run(cmd: &ChecksCommand) -> anyhow::Result<Exit> {
 }
 
 fn print_table(checks: &[Check]) {
+    let mut out = String::new();
     let id_w = checks.iter().map(|c| c.id.len()).max().unwrap_or(2).max(2);
-    println!(
+    let _ = writeln!(
+        out,
         "{:<id_w$}  {:<8}  {:<10}  {:<22}  TITLE",
         "ID", "SEVERITY", "AREA", "SCOPES"
     );
     for c in checks {
-        println!(
+        let _ = writeln!(
+            out,
             "{:<id_w$}  {:<8}  {:<10}  {:<22}  {}",
             c.id,
             c.severity.to_string(),
@@ -75,17 +79,19 @@ fn print_table(checks: &[Check]) {
             c.title
         );
     }
+    print_shown(&out);
 }
 
 fn print_check(c: &Check) {
-    println!("{}  ({})", c.id, c.origin);
-    println!("  title:       {}", c.title);
-    println!("  area:        {}", c.area);
-    println!("  scopes:      {}", c.scopes.join(", "));
-    println!("  severity:    {}", c.severity);
-    println!("  probe:       {} (field {})", c.probe, c.field);
+    let mut out = String::new();
+    let _ = writeln!(out, "{}  ({})", c.id, c.origin);
+    let _ = writeln!(out, "  title:       {}", c.title);
+    let _ = writeln!(out, "  area:        {}", c.area);
+    let _ = writeln!(out, "  scopes:      {}", c.scopes.join(", "));
+    let _ = writeln!(out, "  severity:    {}", c.severity);
+    let _ = writeln!(out, "  probe:       {} (field {})", c.probe, c.field);
     if let Some(label) = &c.label_field {
-        println!("  label:       field {label}");
+        let _ = writeln!(out, "  label:       field {label}");
     }
     if !c.filter.is_empty() {
         let filter: Vec<String> = c
@@ -93,7 +99,7 @@ fn print_check(c: &Check) {
             .iter()
             .map(|(k, v)| format!("{k} = {}", readyscan::observation::display(v)))
             .collect();
-        println!("  filter:      {}", filter.join(", "));
+        let _ = writeln!(out, "  filter:      {}", filter.join(", "));
     }
     for (key, value) in c.params.as_object().into_iter().flatten() {
         let shown = match (key.as_str(), value) {
@@ -109,30 +115,41 @@ fn print_check(c: &Check) {
             }
             _ => readyscan::observation::display(value),
         };
-        println!("  {:<12} {shown}", format!("{key}:"));
+        let _ = writeln!(out, "  {:<12} {shown}", format!("{key}:"));
     }
     if let Some(a) = &c.applies_when {
-        println!(
+        let _ = writeln!(
+            out,
             "  applies:     when field {} has a value (otherwise not applicable: {})",
             a.field, a.reason
         );
     }
     if !c.depends_on.is_empty() {
-        println!("  depends on:  {}", c.depends_on.join(", "));
+        let _ = writeln!(out, "  depends on:  {}", c.depends_on.join(", "));
     }
-    println!(
+    let _ = writeln!(
+        out,
         "  requirement: {}",
         readyscan::catalog::describe(&c.requirement)
     );
-    println!("  expected:    {}", c.expected);
-    println!(
+    let _ = writeln!(out, "  expected:    {}", c.expected);
+    let _ = writeln!(
+        out,
         "  source:      {}{}",
         c.source,
         if c.community { " (community)" } else { "" }
     );
-    println!("  reference:   {}", c.reference);
-    println!("  remediation:");
+    let _ = writeln!(out, "  reference:   {}", c.reference);
+    let _ = writeln!(out, "  remediation:");
     for (i, step) in c.remediation.iter().enumerate() {
-        println!("    {}. {}", i + 1, step);
+        let _ = writeln!(out, "    {}. {}", i + 1, step);
+    }
+    print_shown(&out);
+}
+
+/// Check files are input too: their strings are shown, never obeyed, by the terminal.
+fn print_shown(text: &str) {
+    for line in text.lines() {
+        println!("{}", readyscan::text::terminal(line));
     }
 }
