@@ -104,7 +104,6 @@ async fn observe_with(
     ctx: &ProbeContext,
     proxy_env: &ProxyEnv,
 ) -> Result<Map<String, Value>, ProbeError> {
-    let deadline = Instant::now() + ctx.timeout;
     let get = |k: &str| req.fields.get(k).and_then(Value::as_str).unwrap_or("");
     let (host, path) = (get("host").to_string(), get("path").to_string());
     let port = req
@@ -135,6 +134,9 @@ async fn observe_with(
             .map_err(ProbeError::Failed)?
             .to_string(),
     };
+    // The exchange's own timeout starts once the name is resolved: a slow DNS answer is not
+    // taken from the connect (the spec's budget allows for both).
+    let deadline = Instant::now() + ctx.timeout;
     let tcp = within(deadline, ctx, TcpStream::connect(&connect_to))
         .await?
         .map_err(|e| ProbeError::Failed(format!("TCP connect to {connect_to}: {e}")))?;
