@@ -22,11 +22,6 @@ pub enum FileError {
     TooLarge { file: String },
     #[error("{file}: byte {offset}: not UTF-8 text")]
     NotUtf8 { file: String, offset: usize },
-    #[error("cannot write {file}: {source}")]
-    Write {
-        file: String,
-        source: std::io::Error,
-    },
 }
 
 /// The whole of a regular file, at most [`MAX_INPUT_BYTES`].
@@ -95,29 +90,21 @@ pub fn text_of(bytes: Vec<u8>, file: &str) -> Result<String, FileError> {
 pub fn write_new(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), FileError> {
-    let err = |source| FileError::Write {
-        file: path.display().to_string(),
-        source,
-    };
+) -> std::io::Result<()> {
     let tmp = temp_beside(path);
     // create_new: O_CREAT|O_EXCL, which never follows a symlink someone planted at `tmp`.
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&tmp)
-        .map_err(err)?;
+        .open(&tmp)?;
     let mut out = std::io::BufWriter::new(file);
     let done = write(&mut out).and_then(|_| out.flush());
-    if let Err(e) = done {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err(e));
-    }
     drop(out);
-    std::fs::rename(&tmp, path).map_err(|e| {
+    let done = done.and_then(|_| std::fs::rename(&tmp, path));
+    if done.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
+    }
+    done
 }
 
 fn temp_beside(path: &Path) -> PathBuf {

@@ -236,6 +236,13 @@ async fn observe_guarded(
     request: Request,
     ctx: Arc<ProbeContext>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, ProbeError> {
+    // A request planned as not tested (cloud endpoints without --cloud-endpoints) never
+    // reaches its probe: nothing can leave for the Internet, whichever probe planned it.
+    if request.fields.get("not_tested") == Some(&serde_json::Value::Bool(true)) {
+        return Err(ProbeError::NotTested(
+            crate::probes::CLOUD_NOT_TESTED.into(),
+        ));
+    }
     let budget = probe.spec().time_budget(ctx.timeout) + GRACE;
     let timeout = ctx.timeout;
     let task =

@@ -196,7 +196,7 @@ pub fn write_all(
         Ok(())
     };
     if chosen.contains(&FormatName::Json) {
-        crate::files::write_new(&json_path, stream).map_err(file_err)?;
+        crate::files::write_new(&json_path, stream).map_err(|e| write_err(&json_path, e))?;
     } else {
         stream(&mut std::io::sink()).map_err(|e| write_err(&json_path, e))?;
     }
@@ -206,21 +206,10 @@ pub fn write_all(
         let path = dir.join(format.file_name());
         if format.kind() != FormatName::Json {
             let text = format.render(&view)?;
-            crate::files::write_new(&path, |w| w.write_all(text.as_bytes())).map_err(file_err)?;
+            crate::files::write_new(&path, |w| w.write_all(text.as_bytes()))
+                .map_err(|e| write_err(&path, e))?;
         }
         written.push(path);
     }
     Ok(written)
-}
-
-fn file_err(e: crate::files::FileError) -> RenderError {
-    match e {
-        crate::files::FileError::Write { file, source } => {
-            RenderError::Write { path: file, source }
-        }
-        other => RenderError::Write {
-            path: String::new(),
-            source: std::io::Error::other(other.to_string()),
-        },
-    }
 }

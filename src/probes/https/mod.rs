@@ -23,7 +23,6 @@ use self::spec::{port_of, strings};
 use crate::probes::net::{cloud_hosts, resolve, role_hosts, source_address};
 use crate::probes::{
     cloud_not_tested, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request,
-    CLOUD_NOT_TESTED,
 };
 
 pub struct HttpsEndpoint;
@@ -91,9 +90,6 @@ impl Probe for HttpsEndpoint {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        if req.fields.get("not_tested") == Some(&Value::Bool(true)) {
-            return Err(ProbeError::NotTested(CLOUD_NOT_TESTED.into()));
-        }
         observe_with(req, ctx, &env_proxy()).await
     }
 }

@@ -13,7 +13,6 @@ use self::spec::port_set;
 use crate::probes::net::{cloud_hosts, resolve, role_hosts, source_address};
 use crate::probes::{
     cloud_not_tested, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request,
-    CLOUD_NOT_TESTED,
 };
 
 pub struct TcpConnect;
@@ -64,9 +63,6 @@ impl Probe for TcpConnect {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        if req.fields.get("not_tested") == Some(&Value::Bool(true)) {
-            return Err(ProbeError::NotTested(CLOUD_NOT_TESTED.into()));
-        }
         let host = req
             .fields
             .get("host")
