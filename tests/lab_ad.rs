@@ -265,7 +265,7 @@ fn active_directory_against_samba() {
     // An address in the lab's subnet where no DC listens: an error finding, within the timeout.
     let started = std::time::Instant::now();
     let out = tempfile::tempdir().unwrap();
-    let ghost = format!("10.231.{INDEX}.99");
+    let ghost = format!("10.231.{}.99", common::slotted_index(INDEX));
     let output = Command::cargo_bin("readyscan")
         .unwrap()
         .args([

@@ -43,9 +43,34 @@ fn run(args: &[&str], state: &Path) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// `READYSCAN_LAB_SLOT=k` (1-9) moves every lab to its own names and /24s, so two worktrees
+/// can run the lab tests at the same time; CI runs one suite and leaves it unset.
+fn slot() -> u32 {
+    std::env::var("READYSCAN_LAB_SLOT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|k| (1..=9).contains(k))
+        .unwrap_or(0)
+}
+
+fn slotted_name(name: &str) -> String {
+    match slot() {
+        0 => name.to_string(),
+        k => format!("{name}{k}"),
+    }
+}
+
+/// The lab's third octet after the slot moved it (labs use 21-29; slot k adds 10k).
+pub fn slotted_index(index: &str) -> String {
+    let base: u32 = index.parse().expect("lab index is a number");
+    (base + 10 * slot()).to_string()
+}
+
 impl Lab {
     /// Brings up lab `name` on 10.231.`index`.x; `extra` goes to `samba-lab.sh up` (e.g. the level).
     pub fn up(name: &str, index: &str, extra: &[&str]) -> Result<Lab, String> {
+        let (name, index) = (slotted_name(name), slotted_index(index));
+        let (name, index) = (name.as_str(), index.as_str());
         let state = std::env::temp_dir().join(format!("readyscan-lab-{name}"));
         let mut args = vec!["up", name, "--index", index];
         args.extend_from_slice(extra);

@@ -293,6 +293,69 @@ impl ReadOnlyLdap {
         Err(limits::too_many_pages(&self.dc, &what))
     }
 
+    /// A paged subtree search that hands each entry to `each` as it arrives and keeps none, for
+    /// reads of every object of a kind (users, computers): memory stays at one page however large
+    /// the directory. Entries count against `limits::BYTES_PER_STREAMED_ENTRY` each, not against
+    /// the probe's byte budget (they are not kept); `each` may stop the read with an error.
+    pub async fn search_each<F>(
+        &mut self,
+        base: &str,
+        filter: &str,
+        attrs: &[&str],
+        page_size: i32,
+        mut each: F,
+    ) -> Result<Streamed, ReadError>
+    where
+        F: FnMut(SearchEntry) -> Result<(), ReadError>,
+    {
+        let what = format!("search under {base}");
+        let mut cookie = Vec::new();
+        let mut totals = Streamed::default();
+        for _ in 0..limits::PAGES_PER_STREAM {
+            let page = PagedResults {
+                size: page_size.max(1),
+                cookie,
+            };
+            let mut stream = self
+                .stream(&what, base, Scope::Subtree, filter, attrs, Some(page))
+                .await?;
+            loop {
+                let item = match stream.next().await {
+                    Ok(Some(item)) => item,
+                    Ok(None) => break,
+                    Err(e) => return Err(self.explain(&what, e).await),
+                };
+                let size = limits::entry_size(&item.0);
+                if size > limits::BYTES_PER_STREAMED_ENTRY {
+                    return Err(limits::entry_too_large(&self.dc, &what));
+                }
+                totals.bytes += size as u64;
+                if !item.is_ref() && !item.is_intermediate() {
+                    totals.entries += 1;
+                    each(SearchEntry::construct(item))?;
+                }
+            }
+            let done = stream.finish().await;
+            totals.pages += 1;
+            match done.rc {
+                0 => {}
+                10 => return Ok(totals),
+                32 if totals.entries == 0 => return Ok(totals),
+                rc => {
+                    return Err(ReadError::Failed(format!(
+                        "{}: {what}: result {rc}: {}",
+                        self.dc, done.text
+                    )))
+                }
+            }
+            cookie = next_cookie(&done.ctrls);
+            if cookie.is_empty() {
+                return Ok(totals);
+            }
+        }
+        Err(limits::too_many_pages_streamed(&self.dc, &what))
+    }
+
     /// Starts a streaming search.
     async fn stream(
         &mut self,
@@ -346,6 +409,15 @@ impl ReadOnlyLdap {
     pub async fn unbind(mut self) {
         let _ = tokio::time::timeout(self.timeout, self.ldap.unbind()).await;
     }
+}
+
+/// What a streamed search read: entries handed on, result pages, bytes as [`limits::entry_size`]
+/// counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Streamed {
+    pub entries: u64,
+    pub pages: u64,
+    pub bytes: u64,
 }
 
 /// The paged-results cookie of a search result; empty when the search is complete.

@@ -18,6 +18,12 @@ pub const ENTRIES_PER_SEARCH: usize = 10_000;
 pub const ENTRIES_PER_READ: usize = 1;
 /// Result pages one paged search may take; 10,000 entries at 500 a page are 20.
 pub const PAGES_PER_SEARCH: usize = 100;
+/// Result pages one streamed search ([`super::conn::ReadOnlyLdap::search_each`]) may take:
+/// 100,000 pages of 1,000 are 100 million objects, more than any forest holds.
+pub const PAGES_PER_STREAM: usize = 100_000;
+/// The largest entry a streamed search accepts; user and computer objects with the attributes
+/// readyscan asks for take a few KB.
+pub const BYTES_PER_STREAMED_ENTRY: usize = 1 << 20;
 /// Bytes of entries (DN, attribute names and values) one probe may read over all its searches
 /// and connections. Its reads keep a few hundred KB in the largest directories.
 pub const BYTES_PER_PROBE: usize = 16 << 20;
@@ -110,6 +116,24 @@ pub fn too_many_pages(dc: &str, what: &str) -> ReadError {
     ReadError::Limit(format!(
         "{dc}: {what}: more than {PAGES_PER_SEARCH} result pages, readyscan's limit per search; \
          reading stopped"
+    ))
+}
+
+/// The error for a streamed search whose pages never end.
+pub fn too_many_pages_streamed(dc: &str, what: &str) -> ReadError {
+    ReadError::Limit(format!(
+        "{dc}: {what}: more than {} result pages, readyscan's limit per streamed search; reading \
+         stopped",
+        thousands(PAGES_PER_STREAM)
+    ))
+}
+
+/// The error for one entry over [`BYTES_PER_STREAMED_ENTRY`] in a streamed search.
+pub fn entry_too_large(dc: &str, what: &str) -> ReadError {
+    ReadError::Limit(format!(
+        "{dc}: {what}: an entry over {}, readyscan's limit per entry of a streamed search; \
+         reading stopped",
+        mib(BYTES_PER_STREAMED_ENTRY)
     ))
 }
 
