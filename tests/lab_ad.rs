@@ -99,6 +99,16 @@ fn scan_dc(lab: &Lab, extra: &[&str], password: Option<&str>, with_dc: bool) -> 
     }
 }
 
+/// Failed binds the lab DC has logged so far (its auth audit lines).
+fn failed_binds(lab: &Lab) -> usize {
+    // The audit line is written as the bind is answered; give the log a moment to catch up.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::read_to_string(lab.state.join("samba.log"))
+        .unwrap_or_default()
+        .matches("NT_STATUS_WRONG_PASSWORD")
+        .count()
+}
+
 #[test]
 fn active_directory_against_samba() {
     if common::cannot_run("active_directory_against_samba").is_some() {
@@ -173,6 +183,36 @@ fn active_directory_against_samba() {
     assert_eq!(s.finding("ad-forest-functional-level")["status"], "fail");
     assert_eq!(s.observation("ldap.directory")["status"], "observed");
 
+    // A --dc that does not resolve: one finding about the name, the DC from SRV is scanned,
+    // and no port of the bad name is judged as a firewall problem.
+    let ghost_name = format!("nosuch.{}", lab.get("LAB_DOMAIN"));
+    let s = scan_dc(&lab, &["--dc", &ghost_name], Some(&password), false);
+    let name = s.finding("dns-dc-name-resolves");
+    assert_eq!(name["status"], "fail", "{name}");
+    assert_eq!(name["subject"], ghost_name.as_str(), "{name}");
+    assert!(s.stderr.contains(&ghost_name), "{}", s.stderr);
+    let dse = s.observation("ldap.root_dse");
+    assert_eq!(dse["fields"]["dc_found_by"], "DNS SRV", "{dse}");
+    assert_eq!(s.finding("ad-forest-functional-level")["status"], "fail");
+    for f in s.report["findings"].as_array().unwrap() {
+        let subject = f["subject"].as_str().unwrap_or_default();
+        if subject.starts_with(&format!("{ghost_name}:")) {
+            assert_ne!(f["status"], "fail", "a port of an unresolvable name failed: {f}");
+            assert_ne!(f["status"], "warn", "a port of an unresolvable name warned: {f}");
+        }
+    }
+
+    // The DC given by address is scanned once: not again under the name its rootDSE gives.
+    let s = scan_dc(&lab, &["--dc", lab.get("LAB_DC_IP")], Some(&password), false);
+    let ports: Vec<&str> = s.report["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["probe"] == "tcp.connect" && o["fields"]["port"] == 389)
+        .filter_map(|o| o["subject"].as_str())
+        .collect();
+    assert_eq!(ports, vec![format!("{}:389", lab.get("LAB_DC_IP"))], "{ports:?}");
+
     // StartTLS on 389 binds too.
     let s = scan(&lab, &["--ldap-security", "starttls"], Some(&password));
     assert_eq!(
@@ -190,16 +230,27 @@ fn active_directory_against_samba() {
         "{reason}"
     );
 
-    // A wrong password: a clear error finding, and the password appears nowhere.
+    // A wrong password: one failed bind on the wire (Samba's auth audit log, which the lab
+    // turns on, has one NT_STATUS_WRONG_PASSWORD line per failed bind), a line on stderr, an
+    // exit code that is not "ready", a clear error finding, and the password appears nowhere.
+    let before = failed_binds(&lab);
     let wrong = "Wr0ng-Secret-Value-42";
-    let s = scan(&lab, &[], Some(wrong));
+    let s = scan(&lab, &["--scope", "configmgr"], Some(wrong));
+    assert_eq!(failed_binds(&lab), before + 1, "one failed bind per scan");
+    assert_ne!(s.code, 0, "{}", s.stderr);
+    assert!(
+        s.stderr.contains("rejected by") && s.stderr.contains("invalid credentials (49)"),
+        "{}",
+        s.stderr
+    );
     let topo = s.finding("ad-forest-topology");
     assert_eq!(topo["status"], "error");
+    assert_eq!(topo["code"], "bind_rejected", "{topo}");
     assert!(
         topo["reason"]
             .as_str()
             .unwrap()
-            .contains("invalidCredentials"),
+            .contains("invalid credentials (49)"),
         "{topo}"
     );
     for (name, text) in [

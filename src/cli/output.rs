@@ -144,6 +144,17 @@ pub fn finish(
         },
     );
     let written = render::write_all(&report, &out.out, &formats)?;
+    // Said even with --quiet: nothing else tells the admin the password was wrong.
+    for why in readyscan::report::bind_rejections(&report.observations) {
+        eprintln!("readyscan: {}", readyscan::text::terminal(why));
+    }
+    for (name, why) in readyscan::report::unresolved_dcs(&report.observations) {
+        eprintln!(
+            "readyscan: --dc {}: {}; the domain's SRV record was tried instead (with --domain)",
+            readyscan::text::terminal(name),
+            readyscan::text::terminal(why)
+        );
+    }
     if !quiet {
         print_summary(&report, &written);
     }

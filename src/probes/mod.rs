@@ -93,6 +93,9 @@ pub enum ProbeError {
     NeedsBind(String),
     #[error("{0}")]
     Failed(String),
+    /// A DC rejected the bind credentials (result 49): no bound probe of the scan binds again.
+    #[error("{0}")]
+    BindRejected(String),
     /// The server's answer went past one of readyscan's limits (nesting depth, message size,
     /// entries per search, bytes per probe); the text names it.
     #[error("{0}")]
@@ -131,6 +134,7 @@ impl ProbeError {
             ProbeError::Timeout(_) => "timeout",
             ProbeError::NeedsBind(_) => "needs_bind",
             ProbeError::Failed(_) => "failed",
+            ProbeError::BindRejected(_) => "bind_rejected",
             ProbeError::Limit(_) => "limit",
             ProbeError::NotApplicable(_) => "not_applicable",
             ProbeError::NotTested(_) => "not_tested",
@@ -164,6 +168,7 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(dns::DnsCname),
         Arc::new(dns::DnsM365),
         Arc::new(dns::DnsAdfsName),
+        Arc::new(dns::DnsDcName),
     ]
 }
 

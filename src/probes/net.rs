@@ -20,12 +20,20 @@ pub fn role_hosts(
     prior: &[Observation],
 ) -> Vec<String> {
     let mut hosts: Vec<String> = match role {
-        "dc" => config
-            .dcs
-            .iter()
-            .cloned()
-            .chain(discovered_dcs(prior))
-            .collect(),
+        "dc" => {
+            // A DC given by address answers with its name: probing both would scan it twice.
+            let aliases = address_aliases(&config.dcs, prior);
+            config
+                .dcs
+                .iter()
+                .cloned()
+                .chain(
+                    discovered_dcs(prior)
+                        .into_iter()
+                        .filter(|n| !aliases.contains(&normal(n))),
+                )
+                .collect()
+        }
         "configmgr" => config
             .mps
             .iter()
@@ -60,6 +68,31 @@ pub fn cloud_hosts(check: &Ask<'_>) -> Vec<String> {
 
 /// DCs found by earlier probes: rootDSE `dns_host_name`, SRV `targets` (strings or objects with
 /// a `target`/`name`). Read defensively: those probes' shapes are theirs to change.
+/// The rootDSE host names of the DCs given as addresses with `--dc`.
+fn address_aliases(dcs: &[String], prior: &[Observation]) -> Vec<String> {
+    prior
+        .iter()
+        .filter(|o| o.probe == "ldap.root_dse" && o.status == ObservationStatus::Observed)
+        .filter(|o| {
+            o.fields
+                .get("answered_by")
+                .and_then(Value::as_str)
+                .is_some_and(|a| {
+                    a.parse::<std::net::IpAddr>().is_ok() && dcs.iter().any(|d| d == a)
+                })
+        })
+        .filter_map(|o| o.fields.get("dns_host_name").and_then(Value::as_str))
+        .map(normal)
+        .collect()
+}
+
+fn normal(host: &str) -> String {
+    strip_port(host)
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
 fn discovered_dcs(prior: &[Observation]) -> Vec<String> {
     let mut out = Vec::new();
     for o in prior

@@ -28,6 +28,48 @@ pub struct Services {
     pub tls: Arc<ClientConfig>,
     /// For management points: no proxy, no redirects, `--target` names pinned.
     http: Result<reqwest::Client, String>,
+    /// The scan's first bind, shared by every bound probe (see [`BindGate`]).
+    pub bind_gate: BindGate,
+}
+
+/// Lockout policies count failed binds: the first bind of a scan runs alone, and once a DC has
+/// rejected the credentials no probe sends them again. Later probes bind only after a success.
+#[derive(Default)]
+pub struct BindGate(tokio::sync::Mutex<BindState>);
+
+#[derive(Default, Clone)]
+pub enum BindState {
+    /// Nobody has bound yet.
+    #[default]
+    Untried,
+    /// A bind succeeded: the credentials are good.
+    Accepted,
+    /// A DC rejected the credentials (result 49); the message says who and why.
+    Rejected(String),
+}
+
+impl BindGate {
+    /// Runs `bind` unless the credentials were rejected already; the first call holds the gate
+    /// until it knows the answer, so concurrent probes never send a wrong password twice.
+    pub async fn pass<T, F, Fut>(&self, bind: F) -> Result<T, ProbeError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = (Result<T, ProbeError>, BindState)>,
+    {
+        let mut state = self.0.lock().await;
+        if let BindState::Rejected(why) = &*state {
+            return Err(ProbeError::BindRejected(why.clone()));
+        }
+        if matches!(*state, BindState::Accepted) {
+            drop(state);
+            return bind().await.0;
+        }
+        let (answer, learned) = bind().await;
+        if !matches!(learned, BindState::Untried) {
+            *state = learned;
+        }
+        answer
+    }
 }
 
 impl Services {
@@ -42,6 +84,7 @@ impl Services {
             roots,
             tls,
             http,
+            bind_gate: BindGate::default(),
         })
     }
 

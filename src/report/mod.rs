@@ -148,12 +148,17 @@ impl Report {
             })
             .collect();
         // An accepted risk does not block readiness; it stays visible in the report.
-        let verdict = Verdict::of(
+        let mut verdict = Verdict::of(
             findings
                 .iter()
                 .filter(|f| !f.is_excepted())
                 .map(|f| &f.finding),
         );
+        // Rejected credentials leave the directory unread whatever the checks' severities: such a
+        // scan proves nothing, so it is never "ready".
+        if verdict == Verdict::Ready && !bind_rejections(&set.observations).is_empty() {
+            verdict = Verdict::Incomplete;
+        }
         Report {
             schema_version: SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -204,4 +209,29 @@ impl Report {
 /// The JSON Schema of report.json, as `readyscan schema` prints it.
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default()
+}
+
+/// The distinct "bind as X rejected" reasons of a scan (probe error kind `bind_rejected`).
+pub fn bind_rejections(observations: &[crate::observation::Observation]) -> Vec<&str> {
+    let mut out: Vec<&str> = observations
+        .iter()
+        .filter(|o| o.kind.as_deref() == Some("bind_rejected"))
+        .filter_map(|o| o.reason.as_deref())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The `--dc` names that did not resolve, with why (probe `dns.dc_name`).
+pub fn unresolved_dcs(observations: &[crate::observation::Observation]) -> Vec<(&str, &str)> {
+    observations
+        .iter()
+        .filter(|o| o.probe == "dns.dc_name")
+        .filter(|o| o.fields.get("resolved") == Some(&serde_json::Value::Bool(false)))
+        .map(|o| {
+            let detail = o.fields.get("detail").and_then(serde_json::Value::as_str);
+            (o.subject.as_str(), detail.unwrap_or("not resolved"))
+        })
+        .collect()
 }

@@ -18,7 +18,7 @@ use std::process::Command;
 pub struct Lab {
     name: String,
     env: HashMap<String, String>,
-    state: PathBuf,
+    pub state: PathBuf,
 }
 
 fn script() -> PathBuf {

@@ -2,6 +2,7 @@
 //! one. Each attempt runs in a task of its own (see [`super::contain`]).
 
 use crate::config::LdapSecurity;
+use crate::probes::services::BindState;
 use crate::probes::{ProbeContext, ProbeError, Request};
 
 use super::contain;
@@ -65,6 +66,22 @@ async fn bind_first(
         LdapSecurity::Starttls => &[Transport::StartTls],
         LdapSecurity::Plain => &[Transport::Plain],
     };
+    let (user, password) = (user.clone(), password.clone());
+    ctx.services
+        .bind_gate
+        .pass(|| try_dcs(dcs, transports, user, password, ctx))
+        .await
+}
+
+/// Tries each DC and transport in turn; the state says what the bind taught about the
+/// credentials (a rejection ends the loop: wrong credentials are wrong on every DC).
+async fn try_dcs(
+    dcs: Vec<String>,
+    transports: &[Transport],
+    user: String,
+    password: String,
+    ctx: &ProbeContext,
+) -> (Result<(ReadOnlyLdap, Transport), ProbeError>, BindState) {
     let tls = ctx.services.tls.clone();
     let budget = ReadBudget::default();
     let mut errors = Vec::new();
@@ -72,13 +89,13 @@ async fn bind_first(
     for dc in dcs {
         for &transport in transports {
             let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
-            let (user, password) = (user.clone(), password.clone());
+            let (name, password) = (user.clone(), password.clone());
             let attempt = contain::attempt(transport.place(&dc), {
                 let dc = dc.clone();
                 async move {
                     let mut ldap =
                         ReadOnlyLdap::connect(&dc, transport, &ctx, Some(tls), budget).await?;
-                    match ldap.bind(&user, &password).await {
+                    match ldap.bind(&name, &password).await {
                         Ok(()) => Ok(Ok(ldap)),
                         Err(e) => {
                             ldap.unbind().await;
@@ -88,10 +105,15 @@ async fn bind_first(
                 }
             });
             match attempt.await {
-                Ok(Ok(ldap)) => return Ok((ldap, transport)),
-                // Wrong credentials are wrong on every DC: stop before the account locks.
-                Ok(Err(e @ BindError::InvalidCredentials(_))) => {
-                    return Err(ProbeError::Failed(e.to_string()))
+                Ok(Ok(ldap)) => return (Ok((ldap, transport)), BindState::Accepted),
+                Ok(Err(BindError::InvalidCredentials(dc))) => {
+                    let why = format!(
+                        "bind as {} rejected by {dc}: invalid credentials (49); check --bind-user \
+                         and the password in READYSCAN_PASSWORD / --password-stdin (no other \
+                         bind was tried, so the account is not locked out)",
+                        crate::text::visible(&user, &[])
+                    );
+                    return (Err(ProbeError::BindRejected(why.clone())), BindState::Rejected(why));
                 }
                 // One hostile or broken DC must not hide the healthy ones: note it, go on.
                 Ok(Err(BindError::Read(ReadError::Limit(e)))) | Err(ReadError::Limit(e)) => {
@@ -103,8 +125,10 @@ async fn bind_first(
             }
         }
     }
-    if limited {
-        return Err(ProbeError::Limit(errors.join("; ")));
-    }
-    Err(ProbeError::Failed(errors.join("; ")))
+    let answer = if limited {
+        ProbeError::Limit(errors.join("; "))
+    } else {
+        ProbeError::Failed(errors.join("; "))
+    };
+    (Err(answer), BindState::Untried)
 }

@@ -98,10 +98,27 @@ pub(super) async fn dcs_for(
                 .collect()
         })
         .unwrap_or_default();
+    let domain = req.fields.get("domain").and_then(Value::as_str);
     if !given.is_empty() {
-        return Ok((given, "--dc"));
+        // A --dc that does not resolve is one finding (dns-dc-name-resolves); the DCs the
+        // domain's SRV record names are tried instead.
+        let mut unresolved = Vec::new();
+        for dc in &given {
+            if let Err(e) = super::net::resolve(dc, 389, ctx).await {
+                unresolved.push(e);
+            }
+        }
+        match domain {
+            Some(domain) if unresolved.len() == given.len() => {
+                tracing::info!(
+                    "{}; trying the domain controllers of {domain}'s SRV record",
+                    unresolved.join("; ")
+                );
+            }
+            _ => return Ok((given, "--dc")),
+        }
     }
-    let Some(domain) = req.fields.get("domain").and_then(Value::as_str) else {
+    let Some(domain) = domain else {
         return Err(ProbeError::Failed(format!(
             "no domain controller to ask for {}: give --dc HOST or --domain NAME",
             req.subject
