@@ -209,7 +209,20 @@ fn dc_ports_are_split_by_need() {
     let filtered = obs(
         "tcp.connect",
         "dc1.corp.test:636",
-        json!({"host": "dc1.corp.test", "port": 636, "roles": ["dc"], "state": "filtered"}),
+        json!({"host": "dc1.corp.test", "port": 636, "roles": ["dc"], "state": "filtered",
+               "address": "10.0.0.1:636"}),
+    );
+    // A name that does not resolve is not a firewall problem: its ports are not judged
+    // (dns-dc-name-resolves or dns-dc-srv-targets-resolve says it once).
+    let unresolved = obs(
+        "tcp.connect",
+        "dc9.corp.test:389",
+        json!({"host": "dc9.corp.test", "port": 389, "roles": ["dc"], "state": "unresolved",
+               "reason": "dc9.corp.test not resolved"}),
+    );
+    assert_eq!(
+        status(&c, "net-dc-ports", unresolved),
+        Status::NotApplicable
     );
     assert_eq!(
         status(&c, "net-dc-ports-ldaps", filtered.clone()),

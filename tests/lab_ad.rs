@@ -189,7 +189,10 @@ fn active_directory_against_samba() {
     let s = scan_dc(&lab, &["--dc", &ghost_name], Some(&password), false);
     let name = s.finding("dns-dc-name-resolves");
     assert_eq!(name["status"], "fail", "{name}");
-    assert_eq!(name["subject"], ghost_name.as_str(), "{name}");
+    assert!(
+        name["observed"].as_str().unwrap().contains(&ghost_name),
+        "{name}"
+    );
     assert!(s.stderr.contains(&ghost_name), "{}", s.stderr);
     let dse = s.observation("ldap.root_dse");
     assert_eq!(dse["fields"]["dc_found_by"], "DNS SRV", "{dse}");
@@ -197,13 +200,24 @@ fn active_directory_against_samba() {
     for f in s.report["findings"].as_array().unwrap() {
         let subject = f["subject"].as_str().unwrap_or_default();
         if subject.starts_with(&format!("{ghost_name}:")) {
-            assert_ne!(f["status"], "fail", "a port of an unresolvable name failed: {f}");
-            assert_ne!(f["status"], "warn", "a port of an unresolvable name warned: {f}");
+            assert_ne!(
+                f["status"], "fail",
+                "a port of an unresolvable name failed: {f}"
+            );
+            assert_ne!(
+                f["status"], "warn",
+                "a port of an unresolvable name warned: {f}"
+            );
         }
     }
 
     // The DC given by address is scanned once: not again under the name its rootDSE gives.
-    let s = scan_dc(&lab, &["--dc", lab.get("LAB_DC_IP")], Some(&password), false);
+    let s = scan_dc(
+        &lab,
+        &["--dc", lab.get("LAB_DC_IP")],
+        Some(&password),
+        false,
+    );
     let ports: Vec<&str> = s.report["observations"]
         .as_array()
         .unwrap()
@@ -211,7 +225,11 @@ fn active_directory_against_samba() {
         .filter(|o| o["probe"] == "tcp.connect" && o["fields"]["port"] == 389)
         .filter_map(|o| o["subject"].as_str())
         .collect();
-    assert_eq!(ports, vec![format!("{}:389", lab.get("LAB_DC_IP"))], "{ports:?}");
+    assert_eq!(
+        ports,
+        vec![format!("{}:389", lab.get("LAB_DC_IP"))],
+        "{ports:?}"
+    );
 
     // StartTLS on 389 binds too.
     let s = scan(&lab, &["--ldap-security", "starttls"], Some(&password));

@@ -150,9 +150,9 @@ pub fn finish(
     }
     for (name, why) in readyscan::report::unresolved_dcs(&report.observations) {
         eprintln!(
-            "readyscan: --dc {}: {}; the domain's SRV record was tried instead (with --domain)",
-            readyscan::text::terminal(name),
-            readyscan::text::terminal(why)
+            "readyscan: --dc {}: {}; the DCs of the domain's SRV record were asked instead",
+            readyscan::text::terminal(&name),
+            readyscan::text::terminal(&why)
         );
     }
     if !quiet {
@@ -174,6 +174,23 @@ fn print_summary(report: &Report, written: &[PathBuf]) {
         plural(s.count(Status::Warn), "warning"),
         s.count(Status::Pass),
         plural(report.findings.len(), "finding"),
+    );
+    let seen = readyscan::report::scanned::Scanned::of(&report.scan, &report.observations);
+    let list = |names: &[String], none: &str| {
+        if names.is_empty() {
+            none.to_string()
+        } else {
+            terminal(&names.join(", ")).into_owned()
+        }
+    };
+    println!(
+        "Scanned: domains {}; DCs {}; DNS {}; {} ({}); from {}",
+        list(&seen.domains, "none"),
+        list(&seen.dcs, "none answered"),
+        terminal(&seen.dns_servers),
+        terminal(&seen.bind),
+        terminal(&seen.ldap_transport),
+        terminal(&report.scan.host),
     );
     if report.cloud_not_tested() {
         println!(

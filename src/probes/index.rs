@@ -10,7 +10,6 @@ pub static SPECS: &[&ProbeSpec] = &[
     &crate::probes::dns::spec::CNAME,
     &crate::probes::dns::spec::M365,
     &crate::probes::dns::spec::ADFS_NAME,
-    &crate::probes::dns::spec::DC_NAME,
     &crate::probes::tcp::spec::SPEC,
     &crate::probes::https::spec::SPEC,
     &crate::probes::configmgr::spec::AD_SITES,

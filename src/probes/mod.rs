@@ -168,7 +168,6 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(dns::DnsCname),
         Arc::new(dns::DnsM365),
         Arc::new(dns::DnsAdfsName),
-        Arc::new(dns::DnsDcName),
     ]
 }
 

@@ -155,6 +155,8 @@ pub struct Context<'a> {
     pub verdict_label: String,
     pub verdict_class: Verdict,
     pub scopes: String,
+    /// What was scanned: domains, DCs, DNS servers, bind and transport.
+    pub scanned: crate::report::scanned::Scanned,
     pub insecure_tls: bool,
     /// The cloud checks were skipped on purpose (no `--cloud-endpoints`).
     pub cloud_not_tested: bool,
@@ -286,6 +288,7 @@ impl<'a> Context<'a> {
             verdict_label: r.verdict_text(),
             verdict_class: r.verdict,
             scopes: r.scan.config.scopes.join(", "),
+            scanned: crate::report::scanned::Scanned::of(&r.scan, &r.observations),
             insecure_tls: r.scan.config.insecure_tls,
             cloud_not_tested: r.cloud_not_tested(),
             counts: Status::ALL

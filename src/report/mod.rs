@@ -5,6 +5,7 @@
 //! users alike: evaluate -> exceptions -> baseline -> conflicts -> verdict.
 
 pub mod checklist;
+pub mod scanned;
 
 use std::ops::Deref;
 
@@ -223,15 +224,22 @@ pub fn bind_rejections(observations: &[crate::observation::Observation]) -> Vec<
     out
 }
 
-/// The `--dc` names that did not resolve, with why (probe `dns.dc_name`).
-pub fn unresolved_dcs(observations: &[crate::observation::Observation]) -> Vec<(&str, &str)> {
-    observations
+/// The `--dc` names that did not resolve, with why (`unresolved_dcs` of `ldap.root_dse`).
+pub fn unresolved_dcs(observations: &[crate::observation::Observation]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = observations
         .iter()
-        .filter(|o| o.probe == "dns.dc_name")
-        .filter(|o| o.fields.get("resolved") == Some(&serde_json::Value::Bool(false)))
-        .map(|o| {
-            let detail = o.fields.get("detail").and_then(serde_json::Value::as_str);
-            (o.subject.as_str(), detail.unwrap_or("not resolved"))
+        .filter(|o| o.probe == "ldap.root_dse")
+        .filter_map(|o| {
+            let names = o.fields.get("unresolved_dcs")?.as_array()?;
+            let detail = o
+                .fields
+                .get("unresolved_detail")
+                .and_then(serde_json::Value::as_str);
+            let names: Vec<&str> = names.iter().filter_map(serde_json::Value::as_str).collect();
+            (!names.is_empty()).then(|| (names.join(", "), detail.unwrap_or("").to_string()))
         })
-        .collect()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }

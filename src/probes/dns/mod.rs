@@ -7,14 +7,12 @@
 //! the finding is `error`, never `fail`.
 
 mod adfs_name;
-mod dc_name;
 mod cname;
 mod m365;
 pub mod spec;
 mod srv;
 
 pub use adfs_name::DnsAdfsName;
-pub use dc_name::DnsDcName;
 pub use cname::DnsCname;
 pub use m365::DnsM365;
 pub use srv::DnsSrv;

@@ -85,16 +85,3 @@ pub static ADFS_NAME: ProbeSpec = ProbeSpec {
     check_params: no_params,
     applies: always,
 };
-
-/// `dns.dc_name`: first, so the LDAP probes' fallback and the port checks can lean on it.
-pub static DC_NAME: ProbeSpec = ProbeSpec {
-    name: "dns.dc_name",
-    summary: "Whether each --dc name resolves (through --target, --dns-server or the system)",
-    fields: &["name", "resolved", "address", "detail"],
-    needs: "give --dc HOST",
-    stage: 0,
-    reads: &[],
-    budget: 3,
-    check_params: no_params,
-    applies: always,
-};

@@ -40,7 +40,7 @@ pub async fn connect_bound(
                 .into(),
         ));
     }
-    bind_first(dcs_for(req, ctx).await?.0, ctx).await
+    bind_first(dcs_for(req, ctx).await?.dcs, ctx).await
 }
 
 /// A bound connection to the domain `dns_name` itself (its name resolves to its DCs), with the
@@ -113,7 +113,10 @@ async fn try_dcs(
                          bind was tried, so the account is not locked out)",
                         crate::text::visible(&user, &[])
                     );
-                    return (Err(ProbeError::BindRejected(why.clone())), BindState::Rejected(why));
+                    return (
+                        Err(ProbeError::BindRejected(why.clone())),
+                        BindState::Rejected(why),
+                    );
                 }
                 // One hostile or broken DC must not hide the healthy ones: note it, go on.
                 Ok(Err(BindError::Read(ReadError::Limit(e)))) | Err(ReadError::Limit(e)) => {

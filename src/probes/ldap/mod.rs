@@ -81,12 +81,10 @@ pub fn plan(config: &ScanConfig) -> Vec<Request> {
         .collect()
 }
 
-/// The DCs to ask: those given with `--dc`, else those the domain's locator SRV record names
-/// (through `--dns-server` or the system resolver).
-pub(super) async fn dcs_for(
-    req: &Request,
-    ctx: &ProbeContext,
-) -> Result<(Vec<String>, &'static str), ProbeError> {
+/// The DCs to ask, how they were found, and the `--dc` names that did not resolve (with why):
+/// those given with `--dc`; else, or when none of them resolves, those the domain's locator
+/// SRV record names (through `--dns-server` or the system resolver).
+pub(super) async fn dcs_for(req: &Request, ctx: &ProbeContext) -> Result<Found, ProbeError> {
     let given: Vec<String> = req
         .fields
         .get("dcs")
@@ -99,24 +97,19 @@ pub(super) async fn dcs_for(
         })
         .unwrap_or_default();
     let domain = req.fields.get("domain").and_then(Value::as_str);
-    if !given.is_empty() {
-        // A --dc that does not resolve is one finding (dns-dc-name-resolves); the DCs the
-        // domain's SRV record names are tried instead.
-        let mut unresolved = Vec::new();
-        for dc in &given {
-            if let Err(e) = super::net::resolve(dc, 389, ctx).await {
-                unresolved.push(e);
-            }
+    let mut unresolved = Vec::new();
+    for dc in &given {
+        if let Err(e) = super::net::resolve(dc, 389, ctx).await {
+            unresolved.push((dc.clone(), e));
         }
-        match domain {
-            Some(domain) if unresolved.len() == given.len() => {
-                tracing::info!(
-                    "{}; trying the domain controllers of {domain}'s SRV record",
-                    unresolved.join("; ")
-                );
-            }
-            _ => return Ok((given, "--dc")),
-        }
+    }
+    let fallback = domain.filter(|_| unresolved.len() == given.len());
+    if !given.is_empty() && fallback.is_none() {
+        return Ok(Found {
+            dcs: given,
+            by: "--dc",
+            unresolved,
+        });
     }
     let Some(domain) = domain else {
         return Err(ProbeError::Failed(format!(
@@ -124,13 +117,20 @@ pub(super) async fn dcs_for(
             req.subject
         )));
     };
+    if !unresolved.is_empty() {
+        tracing::info!("no --dc name resolved; trying the DCs of {domain}'s SRV record");
+    }
     let name = format!("_ldap._tcp.dc._msdcs.{domain}");
     let dns = ctx.services.dns()?;
     let outcome = dns
         .query(&name, hickory_resolver::proto::rr::RecordType::SRV)
         .await
         .map_err(|e| {
-            ProbeError::Failed(format!("cannot discover DCs of {domain} ({name} SRV): {e}"))
+            let mut why = format!("cannot discover DCs of {domain} ({name} SRV): {e}");
+            for (_, e) in &unresolved {
+                why = format!("{e}; {why}");
+            }
+            ProbeError::Failed(why)
         })?;
     let found: Vec<String> = super::resolver::srv_targets(&outcome)
         .into_iter()
@@ -142,7 +142,19 @@ pub(super) async fn dcs_for(
             outcome.as_str()
         )));
     }
-    Ok((found, "DNS SRV"))
+    Ok(Found {
+        dcs: found,
+        by: "DNS SRV",
+        unresolved,
+    })
+}
+
+/// What [`dcs_for`] found.
+pub(super) struct Found {
+    pub dcs: Vec<String>,
+    pub by: &'static str,
+    /// `--dc` names that did not resolve, with the resolver's reason.
+    pub unresolved: Vec<(String, String)>,
 }
 
 pub fn first(entry: &ldap3::SearchEntry, attr: &str) -> Option<String> {
@@ -229,8 +241,9 @@ impl Probe for RootDse {
         let tls = ctx.services.tls.clone();
         let budget = ReadBudget::default();
         let mut errors = Vec::new();
-        let (dcs, found_by) = dcs_for(req, ctx).await?;
-        for dc in dcs {
+        let found = dcs_for(req, ctx).await?;
+        let (found_by, unresolved) = (found.by, found.unresolved);
+        for dc in found.dcs {
             for transport in [Transport::Plain, Transport::Ldaps] {
                 let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
                 let read = contain::attempt(transport.place(&dc), {
@@ -248,6 +261,10 @@ impl Probe for RootDse {
                         let mut out = root_dse_fields(&entry);
                         out.insert("answered_by".into(), json!(dc));
                         out.insert("dc_found_by".into(), json!(found_by));
+                        let names: Vec<&str> = unresolved.iter().map(|(n, _)| n.as_str()).collect();
+                        let why: Vec<&str> = unresolved.iter().map(|(_, e)| e.as_str()).collect();
+                        out.insert("unresolved_dcs".into(), json!(names));
+                        out.insert("unresolved_detail".into(), json!(why.join("; ")));
                         out.insert("transport".into(), json!(transport.to_string()));
                         return Ok(out);
                     }

@@ -21,6 +21,8 @@ pub static ROOT_DSE: ProbeSpec = ProbeSpec {
         "forest_dns_name",
         "answered_by",
         "dc_found_by",
+        "unresolved_dcs",
+        "unresolved_detail",
         "transport",
     ],
     needs: "give --dc HOST or --domain NAME",
