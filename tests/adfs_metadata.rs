@@ -199,9 +199,9 @@ fn expiring_signing_certificate_and_missing_registration_name() {
     let (report, stdout) = scan(&lab, port, dir.path());
     let subject = metadata_subject();
 
-    let readable = finding(&report, "fed-metadata-readable", &subject);
+    let readable = finding(&report, "adfs-metadata-readable", &subject);
     assert_eq!(readable["status"], "pass", "{readable}");
-    let soon = finding(&report, "fed-token-signing-expiry", &subject);
+    let soon = finding(&report, "adfs-token-signing-expiry", &subject);
     assert_eq!(soon["status"], "warn", "{soon}");
     let obs = report["observations"]
         .as_array()
@@ -216,26 +216,26 @@ fn expiring_signing_certificate_and_missing_registration_name() {
     );
     assert_eq!(obs["fields"]["openid_configuration"], "absent (HTTP 404)");
     assert!(soon["observed"].as_str().unwrap().contains("10"), "{soon}");
-    let expired = finding(&report, "fed-token-signing-expired", &subject);
+    let expired = finding(&report, "adfs-token-signing-expired", &subject);
     assert_eq!(expired["status"], "pass", "{expired}");
-    let foreign = finding(&report, "fed-metadata-endpoints-same-host", &subject);
+    let foreign = finding(&report, "adfs-metadata-endpoints-same-host", &subject);
     assert_eq!(foreign["status"], "warn", "{foreign}");
     assert!(
         foreign.to_string().contains("old-fs.contoso.test"),
         "{foreign}"
     );
 
-    let name = finding(&report, "fed-service-cert-name", &format!("{FS}: {FS}"));
+    let name = finding(&report, "adfs-service-cert-name", &format!("{FS}: {FS}"));
     assert_eq!(name["status"], "pass", "{name}");
     let ok = finding(
         &report,
-        "fed-service-cert-enterpriseregistration",
+        "adfs-service-cert-enterpriseregistration",
         &format!("{FS}: enterpriseregistration.contoso.test"),
     );
     assert_eq!(ok["status"], "pass", "{ok}");
     let missing = finding(
         &report,
-        "fed-service-cert-enterpriseregistration",
+        "adfs-service-cert-enterpriseregistration",
         &format!("{FS}: enterpriseregistration.fabrikam.test"),
     );
     assert_eq!(missing["status"], "warn", "{missing}");
@@ -247,7 +247,7 @@ fn expiring_signing_certificate_and_missing_registration_name() {
     );
     let certauth = finding(
         &report,
-        "fed-service-cert-certauth",
+        "adfs-service-cert-certauth",
         &format!("{FS}: certauth.{FS}"),
     );
     assert_eq!(certauth["status"], "info", "{certauth}");
@@ -312,7 +312,7 @@ fn malformed_and_oversized_metadata_are_errors() {
         let port = serve(&lab, body);
         let dir = tempfile::tempdir().unwrap();
         let (report, _) = scan(&lab, port, dir.path());
-        let f = finding(&report, "fed-token-signing-expiry", &metadata_subject());
+        let f = finding(&report, "adfs-token-signing-expiry", &metadata_subject());
         assert_eq!(f["status"], "error", "{f}");
         assert!(f.to_string().contains(words), "{words}: {f}");
         // No certificate names were read, so no SAN finding claims anything.
@@ -321,7 +321,7 @@ fn malformed_and_oversized_metadata_are_errors() {
             .unwrap()
             .iter()
             .any(
-                |f| f["check_id"] == "fed-service-cert-enterpriseregistration"
+                |f| f["check_id"] == "adfs-service-cert-enterpriseregistration"
                     && f["status"] == "pass"
             ));
     }

@@ -167,6 +167,8 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(dns::DnsAdfsName),
         Arc::new(adfs::AdfsMetadata),
         Arc::new(adfs::AdfsSan),
+        Arc::new(ldap::Services),
+        Arc::new(ldap::ServiceHost),
     ]
 }
 
