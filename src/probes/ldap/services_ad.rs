@@ -207,22 +207,6 @@ pub async fn read_services(ldap: &mut ReadOnlyLdap) -> Result<Map<String, Value>
     })))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn federation_names_from_spns() {
-        let spns = vec![
-            "host/fs.contoso.com".to_string(),
-            "HOST/FS.contoso.com:443".to_string(),
-            "http/fs.contoso.com".to_string(),
-            "host/ADFS01".to_string(),
-        ];
-        assert_eq!(adfs_names(&spns), vec!["fs.contoso.com"]);
-    }
-}
-
 /// The `ldap.services` probe: the same requests as `ldap.directory` (per domain or DC).
 pub struct Services;
 
@@ -250,5 +234,21 @@ impl crate::probes::Probe for Services {
         out.insert("answered_by".into(), json!(dc));
         out.insert("transport".into(), json!(transport.to_string()));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn federation_names_from_spns() {
+        let spns = vec![
+            "host/fs.contoso.com".to_string(),
+            "HOST/FS.contoso.com:443".to_string(),
+            "http/fs.contoso.com".to_string(),
+            "host/ADFS01".to_string(),
+        ];
+        assert_eq!(adfs_names(&spns), vec!["fs.contoso.com"]);
     }
 }
