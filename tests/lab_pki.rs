@@ -83,6 +83,7 @@ fn pki_and_adfs_discovery_against_samba() {
     assert_eq!(f["dkm_container"], true, "{f}");
     assert_eq!(f["enterprise_ca_count"], 1, "{f}");
     assert_eq!(f["exchange_servers"], serde_json::json!([]), "{f}");
+    assert_eq!(f["exchange_server_names"], serde_json::json!([]), "{f}");
     let ca = &f["enterprise_cas"][0];
     assert_eq!(ca["name"], "Lab Issuing CA");
     assert_eq!(ca["host"], ca_host);

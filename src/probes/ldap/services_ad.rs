@@ -203,6 +203,14 @@ pub async fn read_services(ldap: &mut ReadOnlyLdap) -> Result<Map<String, Value>
         "dkm_container": dkm,
         "enterprise_cas": enterprise_cas,
         "enterprise_ca_count": cas.len(),
+        "exchange_server_names": exchange_servers
+            .iter()
+            .map(|s| format!(
+                "{} ({})",
+                s["name"].as_str().unwrap_or("?"),
+                s["serial_number"].as_str().unwrap_or("no serialNumber")
+            ))
+            .collect::<Vec<_>>(),
         "exchange_servers": exchange_servers,
     })))
 }

@@ -116,6 +116,7 @@ pub static SERVICES: ProbeSpec = ProbeSpec {
         "enterprise_cas",
         "enterprise_ca_count",
         "exchange_servers",
+        "exchange_server_names",
         "answered_by",
         "transport",
     ],
