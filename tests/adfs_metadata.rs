@@ -23,6 +23,8 @@ enum Body {
     Metadata,
     Malformed,
     Oversized,
+    /// A redirect to another host (never followed).
+    Redirect,
 }
 
 struct Lab {
@@ -114,6 +116,13 @@ fn serve(lab: &Lab, body: Body) -> u16 {
             d.extend(std::iter::repeat_n(b' ', 2 * 1024 * 1024));
             d
         }
+        Body::Redirect => Vec::new(),
+    });
+    let redirect = document.is_empty();
+    let document: Arc<Vec<u8>> = Arc::new(if redirect {
+        Vec::new()
+    } else {
+        document.to_vec()
     });
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -134,7 +143,11 @@ fn serve(lab: &Lab, body: Body) -> u16 {
                         let mut buf = [0u8; 4096];
                         let n = tls.read(&mut buf).await.unwrap_or(0);
                         let head = String::from_utf8_lossy(&buf[..n]).to_string();
-                        if head.starts_with("GET /FederationMetadata/2007-06/FederationMetadata.xml ") {
+                        if redirect {
+                            let _ = tls
+                                .write_all(b"HTTP/1.1 302 Found\r\nLocation: https://elsewhere.example/md.xml\r\nContent-Length: 0\r\n\r\n")
+                                .await;
+                        } else if head.starts_with("GET /FederationMetadata/2007-06/FederationMetadata.xml ") {
                             let h = format!(
                                 "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                                 document.len()
@@ -307,6 +320,10 @@ fn malformed_and_oversized_metadata_are_errors() {
     for (body, words) in [
         (Body::Malformed, "not well-formed XML"),
         (Body::Oversized, "larger than"),
+        (
+            Body::Redirect,
+            "elsewhere.example/md.xml; redirects are not followed",
+        ),
     ] {
         let lab = lab();
         let port = serve(&lab, body);

@@ -66,8 +66,11 @@ impl Probe for AdfsMetadata {
         }
         if (300..400).contains(&answer.status) {
             // Redirects are never followed: another host would get our request.
-            out.insert("redirect_to".into(), json!(answer.location));
-            return Ok(out);
+            return Err(ProbeError::Failed(format!(
+                "{METADATA_PATH} answered HTTP {} redirecting to {}; redirects are not followed",
+                answer.status,
+                answer.location.as_deref().unwrap_or("(no Location)")
+            )));
         }
         if answer.status != 200 {
             return Err(ProbeError::Failed(format!(

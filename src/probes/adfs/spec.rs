@@ -15,7 +15,6 @@ pub static METADATA: ProbeSpec = ProbeSpec {
         "port",
         "roles",
         "http_status",
-        "redirect_to",
         "entity_id",
         "signing_certificates",
         "signing_days_left",
