@@ -2,7 +2,7 @@
 //! findings by, each with its title and the team that owns its fixes, in fix order.
 
 /// Onboarding scopes a check can belong to.
-pub const SCOPES: &[&str] = &["core", "intune", "configmgr", "federation"];
+pub const SCOPES: &[&str] = &["core", "intune", "configmgr", "federation", "pki"];
 /// What a scan judges unless told otherwise.
 pub const DEFAULT_SCOPES: &[&str] = &["core", "intune"];
 /// The scope a Configuration Manager site (given or found in AD) brings in.
@@ -41,6 +41,16 @@ pub const AREAS: &[Area] = &[
         id: "configmgr",
         title: "Configuration Manager",
         team: "Configuration Manager",
+    },
+    Area {
+        id: "pki",
+        title: "Certificates and PKI",
+        team: "PKI",
+    },
+    Area {
+        id: "exchange",
+        title: "Exchange on-premises",
+        team: "Messaging",
     },
 ];
 

@@ -90,7 +90,8 @@ fn blocked_by_only_when_the_subject_was_needed() {
         obs(
             "tcp.connect",
             &format!("dc1.corp.test:{p}"),
-            json!({"host": "dc1.corp.test", "port": p, "roles": ["dc"], "state": state}),
+            json!({"host": "dc1.corp.test", "port": p, "roles": ["dc"], "state": state,
+                   "address": format!("10.0.0.1:{p}")}),
         )
     };
     let level = |forest: u64| {
@@ -275,7 +276,8 @@ fn ports_sort_numerically() {
         obs(
             "tcp.connect",
             &format!("dc1.corp.test:{p}"),
-            json!({"host": "dc1.corp.test", "port": p, "roles": ["dc"], "state": "filtered"}),
+            json!({"host": "dc1.corp.test", "port": p, "roles": ["dc"], "state": "filtered",
+                   "address": format!("10.0.0.1:{p}")}),
         )
     };
     // Saved in text order (3268 before 389), judged in number order.

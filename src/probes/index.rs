@@ -15,6 +15,10 @@ pub static SPECS: &[&ProbeSpec] = &[
     &crate::probes::configmgr::spec::AD_SITES,
     &crate::probes::configmgr::spec::MP_LIST,
     &crate::probes::configmgr::spec::SITE,
+    &crate::probes::adfs::spec::METADATA,
+    &crate::probes::adfs::spec::SAN,
+    &crate::probes::ldap::spec::SERVICES,
+    &crate::probes::ldap::spec::SERVICE_HOST,
 ];
 
 pub fn spec(name: &str) -> Option<&'static ProbeSpec> {

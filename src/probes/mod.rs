@@ -4,6 +4,7 @@
 //! stage, time budget: what checks are validated against), list the spec in [`index`],
 //! implement [`Probe`] beside it, and add it to [`registry`].
 
+pub mod adfs;
 pub mod configmgr;
 pub mod dns;
 pub mod https;
@@ -168,6 +169,10 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(dns::DnsCname),
         Arc::new(dns::DnsM365),
         Arc::new(dns::DnsAdfsName),
+        Arc::new(adfs::AdfsMetadata),
+        Arc::new(adfs::AdfsSan),
+        Arc::new(ldap::Services),
+        Arc::new(ldap::ServiceHost),
     ]
 }
 

@@ -6,6 +6,8 @@ mod contain;
 mod dc;
 mod directory;
 pub mod limits;
+mod service_host;
+mod services_ad;
 pub mod spec;
 pub mod windows;
 
@@ -18,6 +20,8 @@ pub use conn::{BindError, ReadOnlyLdap, Transport};
 pub use contain::in_ldap_client;
 pub use dc::{dc_fields, Dc};
 pub use limits::{ReadBudget, ReadError};
+pub use service_host::ServiceHost;
+pub use services_ad::Services;
 
 use crate::config::ScanConfig;
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};

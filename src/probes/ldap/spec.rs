@@ -102,3 +102,68 @@ pub static DC: ProbeSpec = ProbeSpec {
     check_params: no_params,
     applies: always,
 };
+
+/// `ldap.services`: bound reads of AD FS accounts, enterprise CAs and Exchange servers.
+pub static SERVICES: ProbeSpec = ProbeSpec {
+    name: "ldap.services",
+    summary: "Bound LDAP reads: AD FS service accounts/gMSAs (host/<fs> SPN), DKM container, \
+              AD FS servers, enterprise CAs (pKIEnrollmentService), Exchange servers",
+    fields: &[
+        "domain_naming_context",
+        "configuration_naming_context",
+        "adfs_accounts",
+        "adfs_names",
+        "adfs_servers",
+        "dkm_container",
+        "enterprise_cas",
+        "enterprise_ca_count",
+        "exchange_servers",
+        "exchange_server_names",
+        "answered_by",
+        "transport",
+    ],
+    needs:
+        "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
+    stage: 1,
+    reads: &[],
+    budget: 8,
+    check_params: no_params,
+    applies: always,
+};
+
+/// `ldap.service_host`: one observation per CA, Exchange server and AD FS server, no traffic.
+pub static SERVICE_HOST: ProbeSpec = ProbeSpec {
+    name: "ldap.service_host",
+    summary: "Per enterprise CA, AD FS server and Exchange server: OS, release, support end, \
+              CA certificate expiry and key size",
+    fields: &[
+        "kind",
+        "name",
+        "host",
+        "domain",
+        "computer_found",
+        "operating_system",
+        "operating_system_version",
+        "os_family",
+        "build",
+        "release",
+        "support_end",
+        "support_note",
+        "community",
+        "templates",
+        "ca_subject",
+        "ca_not_after",
+        "ca_days_left",
+        "key_bits",
+        "ca_error",
+        "serial_number",
+        "exch_version",
+        "exchange_release",
+    ],
+    needs: "give --dc HOST and --bind-user USER: the hosts come from ldap.services",
+    stage: 2,
+    reads: &["ldap.services"],
+    budget: 1,
+    check_params: no_params,
+    applies: always,
+};
