@@ -1,6 +1,7 @@
 //! Active Directory over LDAP: `ldap.root_dse` (anonymous) and `ldap.directory` (needs a bind).
 
 mod bound;
+pub mod clients;
 mod conn;
 mod contain;
 mod dc;
