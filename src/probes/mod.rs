@@ -157,6 +157,8 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(ldap::RootDse),
         Arc::new(ldap::Directory),
         Arc::new(ldap::Dc),
+        Arc::new(ldap::Computers),
+        Arc::new(ldap::OsRelease),
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),

@@ -2,6 +2,7 @@
 
 mod bound;
 pub mod clients;
+mod computers;
 mod conn;
 mod contain;
 mod dc;
@@ -15,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 pub(crate) use bound::connect_bound_to;
 pub use bound::{connect_bound, read_bound, BoxedRead};
+pub use computers::{Computers, OsRelease};
 pub use conn::{BindError, ReadOnlyLdap, Transport};
 pub use contain::in_ldap_client;
 pub use dc::{dc_fields, Dc};

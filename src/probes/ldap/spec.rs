@@ -100,3 +100,51 @@ pub static DC: ProbeSpec = ProbeSpec {
     check_params: no_params,
     applies: always,
 };
+
+/// `ldap.computers`: a streamed read of every computer object of the domain, grouped by release.
+pub static COMPUTERS: ProbeSpec = ProbeSpec {
+    name: "ldap.computers",
+    summary: "Bound, paged and streamed read of the computer objects: counts per OS release",
+    fields: &[
+        "computers_read",
+        "active",
+        "disabled_skipped",
+        "stale",
+        "stale_days",
+        "releases",
+        "naming_context",
+        "pages",
+        "answered_by",
+        "transport",
+    ],
+    needs:
+        "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
+    stage: 1,
+    reads: &[],
+    budget: 60,
+    check_params: no_params,
+    applies: always,
+};
+
+/// `ldap.os_release`: one observation per OS release group of `ldap.computers`, no traffic.
+pub static OS_RELEASE: ProbeSpec = ProbeSpec {
+    name: "ldap.os_release",
+    summary: "Per OS release of the domain's computers: count, first names, end of servicing",
+    fields: &[
+        "domain",
+        "release",
+        "kind",
+        "count",
+        "stale",
+        "names",
+        "support_end",
+        "support_note",
+        "community",
+    ],
+    needs: "give --dc HOST and --bind-user USER: the groups come from ldap.computers",
+    stage: 2,
+    reads: &["ldap.computers"],
+    budget: 1,
+    check_params: no_params,
+    applies: always,
+};
