@@ -153,5 +153,46 @@ fn computers_by_release_against_samba() {
         &format!("{domain}: Windows 11 24H2 (Enterprise/Education)"),
     );
     assert_eq!(w11b["fields"]["stale"], 1, "{w11b}");
+
+    // The forest: the lab's own DC is listed under CN=Sites with its site and as writable.
+    let forest = report["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["probe"] == "ldap.forest")
+        .expect("an ldap.forest observation");
+    assert_eq!(forest["status"], "observed", "{forest}");
+    let dcs = forest["fields"]["forest_dcs"].as_array().unwrap();
+    let me = dcs
+        .iter()
+        .find(|d| {
+            d["host"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case(lab.get("LAB_DC_FQDN"))
+        })
+        .unwrap_or_else(|| panic!("the lab DC is not in {dcs:?}"));
+    assert_eq!(me["site"], "Default-First-Site-Name", "{me}");
+    assert_eq!(me["writable"], true, "{me}");
+    assert_eq!(me["domain"], domain.as_str(), "{me}");
+    let d = report["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["probe"] == "ldap.domain" && o["subject"] == domain.as_str())
+        .expect("an ldap.domain observation for the lab domain");
+    assert_eq!(d["fields"]["writable_dcs"], 1, "{d}");
+    assert_eq!(
+        d["fields"]["dcs_per_site"],
+        serde_json::json!(["Default-First-Site-Name: 1"])
+    );
+    assert_eq!(
+        finding(&report, "inv-domain-writable-dc", &domain)["status"],
+        "pass"
+    );
+    assert_eq!(
+        finding(&report, "inv-domain-netbios-no-period", &domain)["status"],
+        "pass"
+    );
     assert!(!report.to_string().contains(&password));
 }

@@ -8,6 +8,8 @@ pub static SPECS: &[&ProbeSpec] = &[
     &crate::probes::ldap::spec::DC,
     &crate::probes::ldap::spec::COMPUTERS,
     &crate::probes::ldap::spec::OS_RELEASE,
+    &crate::probes::ldap::spec::FOREST,
+    &crate::probes::ldap::spec::DOMAIN,
     &crate::probes::dns::spec::SRV,
     &crate::probes::dns::spec::CNAME,
     &crate::probes::dns::spec::M365,

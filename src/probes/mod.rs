@@ -159,6 +159,8 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(ldap::Dc),
         Arc::new(ldap::Computers),
         Arc::new(ldap::OsRelease),
+        Arc::new(ldap::Forest),
+        Arc::new(ldap::Domain),
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),

@@ -7,6 +7,7 @@ mod conn;
 mod contain;
 mod dc;
 mod directory;
+mod forest;
 pub mod limits;
 pub mod spec;
 pub mod windows;
@@ -20,6 +21,7 @@ pub use computers::{Computers, OsRelease};
 pub use conn::{BindError, ReadOnlyLdap, Transport};
 pub use contain::in_ldap_client;
 pub use dc::{dc_fields, Dc};
+pub use forest::{Domain, Forest};
 pub use limits::{ReadBudget, ReadError};
 
 use crate::config::ScanConfig;

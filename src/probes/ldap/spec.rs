@@ -148,3 +148,47 @@ pub static OS_RELEASE: ProbeSpec = ProbeSpec {
     check_params: no_params,
     applies: always,
 };
+
+/// `ldap.forest`: the domains (crossRef) and DCs (nTDSDSA) of the configuration NC.
+pub static FOREST: ProbeSpec = ProbeSpec {
+    name: "ldap.forest",
+    summary: "Bound read of CN=Partitions and CN=Sites: every domain and every DC of the forest",
+    fields: &[
+        "configuration_naming_context",
+        "domains",
+        "forest_dcs",
+        "answered_by",
+        "transport",
+    ],
+    needs:
+        "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
+    stage: 1,
+    reads: &[],
+    budget: 15,
+    check_params: no_params,
+    applies: always,
+};
+
+/// `ldap.domain`: one observation per domain of `ldap.forest`, no traffic.
+pub static DOMAIN: ProbeSpec = ProbeSpec {
+    name: "ldap.domain",
+    summary: "Per domain of the forest: NetBIOS name, domain level, writable DCs, DCs per site",
+    fields: &[
+        "dns_root",
+        "netbios",
+        "netbios_has_period",
+        "naming_context",
+        "domain_functionality",
+        "domain_level_name",
+        "writable_dcs",
+        "rodcs",
+        "dc_hosts",
+        "dcs_per_site",
+    ],
+    needs: "give --dc HOST and --bind-user USER: the domains come from ldap.forest",
+    stage: 2,
+    reads: &["ldap.forest"],
+    budget: 1,
+    check_params: no_params,
+    applies: always,
+};
