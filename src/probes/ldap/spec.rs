@@ -119,7 +119,7 @@ pub static COMPUTERS: ProbeSpec = ProbeSpec {
     ],
     needs:
         "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
-    stage: 1,
+    stage: 6,
     reads: &[],
     budget: 60,
     check_params: no_params,
@@ -142,14 +142,15 @@ pub static OS_RELEASE: ProbeSpec = ProbeSpec {
         "community",
     ],
     needs: "give --dc HOST and --bind-user USER: the groups come from ldap.computers",
-    stage: 2,
+    stage: 7,
     reads: &["ldap.computers"],
     budget: 1,
     check_params: no_params,
     applies: always,
 };
 
-/// `ldap.forest`: the domains (crossRef) and DCs (nTDSDSA) of the configuration NC.
+/// `ldap.forest`: the domains (crossRef) and DCs (nTDSDSA) of the configuration NC. Its own
+/// stage (as ldap.computers): bound reads one after another keep the peak memory of one.
 pub static FOREST: ProbeSpec = ProbeSpec {
     name: "ldap.forest",
     summary: "Bound read of CN=Partitions and CN=Sites: every domain and every DC of the forest",
@@ -162,7 +163,7 @@ pub static FOREST: ProbeSpec = ProbeSpec {
     ],
     needs:
         "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
-    stage: 1,
+    stage: 4,
     reads: &[],
     budget: 15,
     check_params: no_params,
@@ -186,7 +187,7 @@ pub static DOMAIN: ProbeSpec = ProbeSpec {
         "dcs_per_site",
     ],
     needs: "give --dc HOST and --bind-user USER: the domains come from ldap.forest",
-    stage: 2,
+    stage: 5,
     reads: &["ldap.forest"],
     budget: 1,
     check_params: no_params,
