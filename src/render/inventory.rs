@@ -97,8 +97,8 @@ mod tests {
             "the largest group fills the chart"
         );
         assert!(d.rows.iter().all(|r| r.width >= 1 && r.width <= BAR_MAX));
-        let w23 = d.rows.iter().find(|r| r.release.contains("23H2")).unwrap();
-        assert!(!w23.ended, "23H2 Enterprise is serviced on 2026-11-02");
+        let w25 = d.rows.iter().find(|r| r.release.contains("25H2")).unwrap();
+        assert!(!w25.ended, "25H2 Enterprise is serviced on 2026-11-02");
         let w10 = d.rows.iter().find(|r| r.release.contains("22H2")).unwrap();
         assert!(w10.ended);
         assert_eq!(d.total, 1203 + 655 + 412 + 38 + 14 + 9);
