@@ -15,6 +15,7 @@ const STYLE: &str = include_str!("../../templates/report.css");
 const SCRIPT: &str = include_str!("../../templates/report.js");
 const RERUN: &str = include_str!("../../templates/rerun.html.hbs");
 const BADGES: &str = include_str!("../../templates/badges.html.hbs");
+const INVENTORY: &str = include_str!("../../templates/inventory.html.hbs");
 
 pub struct Html;
 
@@ -62,7 +63,12 @@ fn compiled() -> &'static Result<Handlebars<'static>, String> {
     static COMPILED: OnceLock<Result<Handlebars<'static>, String>> = OnceLock::new();
     COMPILED.get_or_init(|| {
         super::compile(
-            &[("main", TEMPLATE), ("rerun", RERUN), ("badges", BADGES)],
+            &[
+                ("main", TEMPLATE),
+                ("rerun", RERUN),
+                ("badges", BADGES),
+                ("inventory", INVENTORY),
+            ],
             |hb| {
                 hb.register_escape_fn(escape_html);
                 register_helpers(hb);

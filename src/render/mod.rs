@@ -7,6 +7,7 @@ mod csv;
 pub mod diff;
 mod finding;
 mod html;
+mod inventory;
 mod json;
 mod junit;
 mod markdown;

@@ -171,6 +171,8 @@ pub struct Context<'a> {
     pub demo: bool,
     pub mode_label: &'static str,
     pub rerun: Rerun<'a>,
+    /// The computer inventory's OS distribution, when the scan read one.
+    pub inventory: Option<super::inventory::OsDistribution>,
 }
 
 impl<'a> Context<'a> {
@@ -315,6 +317,7 @@ impl<'a> Context<'a> {
                 _ => "",
             },
             rerun: Rerun::of(r),
+            inventory: super::inventory::os_distribution(r),
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Active Directory over LDAP: `ldap.root_dse` (anonymous) and `ldap.directory` (needs a bind).
 
 mod bound;
+pub mod clients;
+mod computers;
 mod conn;
 mod contain;
 mod dc;
 mod directory;
+mod forest;
 pub mod limits;
 mod service_host;
 mod services_ad;
@@ -16,9 +19,11 @@ use serde_json::{json, Map, Value};
 
 pub(crate) use bound::connect_bound_to;
 pub use bound::{connect_bound, read_bound, BoxedRead};
+pub use computers::{Computers, OsRelease};
 pub use conn::{BindError, ReadOnlyLdap, Transport};
 pub use contain::in_ldap_client;
 pub use dc::{dc_fields, Dc};
+pub use forest::{Domain, Forest};
 pub use limits::{ReadBudget, ReadError};
 pub use service_host::ServiceHost;
 pub use services_ad::Services;

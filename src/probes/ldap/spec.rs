@@ -167,3 +167,96 @@ pub static SERVICE_HOST: ProbeSpec = ProbeSpec {
     check_params: no_params,
     applies: always,
 };
+
+/// `ldap.computers`: a streamed read of every computer object of the domain, grouped by release.
+pub static COMPUTERS: ProbeSpec = ProbeSpec {
+    name: "ldap.computers",
+    summary: "Bound, paged and streamed read of the computer objects: counts per OS release",
+    fields: &[
+        "computers_read",
+        "active",
+        "disabled_skipped",
+        "stale",
+        "stale_days",
+        "releases",
+        "naming_context",
+        "pages",
+        "answered_by",
+        "transport",
+    ],
+    needs:
+        "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
+    stage: 6,
+    reads: &[],
+    budget: 60,
+    check_params: no_params,
+    applies: always,
+};
+
+/// `ldap.os_release`: one observation per OS release group of `ldap.computers`, no traffic.
+pub static OS_RELEASE: ProbeSpec = ProbeSpec {
+    name: "ldap.os_release",
+    summary: "Per OS release of the domain's computers: count, first names, end of servicing",
+    fields: &[
+        "domain",
+        "release",
+        "kind",
+        "count",
+        "stale",
+        "names",
+        "support_end",
+        "support_note",
+        "community",
+    ],
+    needs: "give --dc HOST and --bind-user USER: the groups come from ldap.computers",
+    stage: 7,
+    reads: &["ldap.computers"],
+    budget: 1,
+    check_params: no_params,
+    applies: always,
+};
+
+/// `ldap.forest`: the domains (crossRef) and DCs (nTDSDSA) of the configuration NC. Its own
+/// stage (as ldap.computers): bound reads one after another keep the peak memory of one.
+pub static FOREST: ProbeSpec = ProbeSpec {
+    name: "ldap.forest",
+    summary: "Bound read of CN=Partitions and CN=Sites: every domain and every DC of the forest",
+    fields: &[
+        "configuration_naming_context",
+        "domains",
+        "forest_dcs",
+        "answered_by",
+        "transport",
+    ],
+    needs:
+        "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
+    stage: 4,
+    reads: &[],
+    budget: 15,
+    check_params: no_params,
+    applies: always,
+};
+
+/// `ldap.domain`: one observation per domain of `ldap.forest`, no traffic.
+pub static DOMAIN: ProbeSpec = ProbeSpec {
+    name: "ldap.domain",
+    summary: "Per domain of the forest: NetBIOS name, domain level, writable DCs, DCs per site",
+    fields: &[
+        "dns_root",
+        "netbios",
+        "netbios_has_period",
+        "naming_context",
+        "domain_functionality",
+        "domain_level_name",
+        "writable_dcs",
+        "rodcs",
+        "dc_hosts",
+        "dcs_per_site",
+    ],
+    needs: "give --dc HOST and --bind-user USER: the domains come from ldap.forest",
+    stage: 5,
+    reads: &["ldap.forest"],
+    budget: 1,
+    check_params: no_params,
+    applies: always,
+};
