@@ -14,6 +14,7 @@ pub mod net;
 pub mod resolver;
 pub mod services;
 pub mod spec;
+pub mod sync;
 pub mod tcp;
 pub mod tls;
 
