@@ -6,6 +6,7 @@ pub static SPECS: &[&ProbeSpec] = &[
     &crate::probes::ldap::spec::ROOT_DSE,
     &crate::probes::ldap::spec::DIRECTORY,
     &crate::probes::ldap::spec::DC,
+    &crate::probes::ldap::spec::SYNC_OBJECTS,
     &crate::probes::dns::spec::SRV,
     &crate::probes::dns::spec::CNAME,
     &crate::probes::dns::spec::M365,

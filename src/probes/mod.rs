@@ -158,6 +158,7 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(ldap::RootDse),
         Arc::new(ldap::Directory),
         Arc::new(ldap::Dc),
+        Arc::new(ldap::SyncObjects),
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),

@@ -7,6 +7,7 @@ mod dc;
 mod directory;
 pub mod limits;
 pub mod spec;
+pub mod sync;
 pub mod windows;
 
 use async_trait::async_trait;
@@ -18,6 +19,7 @@ pub use conn::{BindError, ReadOnlyLdap, Transport};
 pub use contain::in_ldap_client;
 pub use dc::{dc_fields, Dc};
 pub use limits::{ReadBudget, ReadError};
+pub use sync::SyncObjects;
 
 use crate::config::ScanConfig;
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};

@@ -104,6 +104,25 @@ impl DupIndex {
         }
     }
 
+    /// (first ordinal, attribute, value, other holders) of the sets without a first DN.
+    pub fn pending(&self) -> Vec<(u32, String, String, Vec<String>)> {
+        let mut out: Vec<_> = self
+            .sets
+            .values()
+            .filter(|s| s.first_dn.is_none())
+            .map(|s| {
+                (
+                    s.first,
+                    s.attribute.clone(),
+                    s.value.clone(),
+                    s.others.clone(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The sets, in a stable order (rule, value).
     pub fn into_sets(self) -> Vec<DupSet> {
         let mut sets: Vec<DupSet> = self.sets.into_values().collect();

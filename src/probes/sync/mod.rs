@@ -35,6 +35,8 @@ pub struct Summary {
     /// Skip rule id -> objects skipped by it.
     pub skipped: BTreeMap<String, u64>,
     pub with_problems: u64,
+    /// Objects with at least one problem that stops them from syncing.
+    pub blocker_objects: u64,
     pub rules: Vec<RuleTally>,
     pub duplicates: Vec<DupSet>,
     /// Every problem (the fix list), up to the pass's row limit.
@@ -50,6 +52,7 @@ pub struct Pass<'r> {
     read: u32,
     skipped: BTreeMap<String, u64>,
     flagged: Vec<u64>,
+    blocked: Vec<u64>,
     tallies: BTreeMap<String, (RuleTally, u32)>,
     dupes: DupIndex,
     /// Objects counted per duplicate rule (first holders are counted at the end).
@@ -68,6 +71,7 @@ impl<'r> Pass<'r> {
             read: 0,
             skipped: BTreeMap::new(),
             flagged: Vec::new(),
+            blocked: Vec::new(),
             tallies: BTreeMap::new(),
             dupes: DupIndex::default(),
             dup_holders: BTreeMap::new(),
@@ -131,11 +135,10 @@ impl<'r> Pass<'r> {
     }
 
     fn record(&mut self, ordinal: u32, p: Problem) {
-        let word = ordinal as usize / 64;
-        if self.flagged.len() <= word {
-            self.flagged.resize(word + 1, 0);
+        set_bit(&mut self.flagged, ordinal);
+        if p.blocker {
+            set_bit(&mut self.blocked, ordinal);
         }
-        self.flagged[word] |= 1 << (ordinal % 64);
         let (tally, last) = self.tallies.entry(p.rule.clone()).or_insert_with(|| {
             let t = RuleTally {
                 rule: p.rule.clone(),
@@ -164,6 +167,11 @@ impl<'r> Pass<'r> {
         } else {
             self.rows_dropped += 1;
         }
+    }
+
+    /// First holder, attribute and value of every duplicate set whose first DN is unknown.
+    pub fn pending(&self) -> Vec<(u32, String, String, Vec<String>)> {
+        self.dupes.pending()
     }
 
     /// Ordinals of first holders of duplicated values: a second lookup supplies their DNs.
@@ -199,17 +207,31 @@ impl<'r> Pass<'r> {
             };
             self.record(set.first, p);
         }
-        let with_problems = self.flagged.iter().map(|w| u64::from(w.count_ones())).sum();
+        let with_problems = ones(&self.flagged);
+        let blocker_objects = ones(&self.blocked);
         let mut rules: Vec<RuleTally> = self.tallies.into_values().map(|(t, _)| t).collect();
         rules.sort_by(|a, b| b.blocker.cmp(&a.blocker).then(a.rule.cmp(&b.rule)));
         Summary {
             read: u64::from(self.read),
             skipped: self.skipped,
             with_problems,
+            blocker_objects,
             rules,
             duplicates: sets,
             rows: self.rows,
             rows_dropped: self.rows_dropped,
         }
     }
+}
+
+fn set_bit(bits: &mut Vec<u64>, ordinal: u32) {
+    let word = ordinal as usize / 64;
+    if bits.len() <= word {
+        bits.resize(word + 1, 0);
+    }
+    bits[word] |= 1 << (ordinal % 64);
+}
+
+fn ones(bits: &[u64]) -> u64 {
+    bits.iter().map(|w| u64::from(w.count_ones())).sum()
 }

@@ -233,6 +233,7 @@ fn duplicates_list_every_member_and_ignore_prefix_case() {
     assert_eq!(t.objects, 3);
     assert!(t.blocker);
     assert_eq!(s.with_problems, 3);
+    assert_eq!(s.blocker_objects, 3);
 }
 
 #[test]
