@@ -84,6 +84,8 @@ fn hostile_values_are_defused_in_the_csv() {
         "value": "<script>alert(1)</script>\u{202e}@contoso.com", "what": huge,
         "suggested": "+cmd|' /C calc'!A0"
     }]);
+    obs["fields"]["rules"][0]["examples"][0]["value"] =
+        json!("<script>alert(1)</script>\u{202e}@contoso.test");
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("hostile.json");
     std::fs::write(&input, serde_json::to_string(&set).unwrap()).unwrap();
@@ -91,7 +93,7 @@ fn hostile_values_are_defused_in_the_csv() {
     readyscan()
         .arg("evaluate")
         .arg(&input)
-        .args(["--format", "sync-csv", "--out"])
+        .args(["--format", "sync-csv,html,md", "--out"])
         .arg(&out)
         .assert()
         .code(1);
@@ -109,4 +111,19 @@ fn hostile_values_are_defused_in_the_csv() {
     );
     assert!(!rows[1][3].contains('\u{202e}'), "bidi override dropped");
     assert_eq!(rows[1][4].len(), 10_000);
+    // The rule tallies' examples (demo values) are shown escaped; no raw markup in any format.
+    obs_rows_escaped(&out);
+}
+
+fn obs_rows_escaped(out: &std::path::Path) {
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Directory synchronization"));
+    assert!(html.contains("Bo (temp)"));
+    assert!(html.contains("&lt;script&gt;alert(1)"), "markup escaped");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Directory synchronization"));
+    for text in [&html, &md] {
+        assert!(!text.contains("<script>alert"), "raw markup");
+        assert!(!text.contains('\u{202e}'), "bidi override");
+    }
 }

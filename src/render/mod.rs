@@ -12,6 +12,7 @@ mod junit;
 mod markdown;
 mod rerun;
 mod sync_csv;
+mod sync_view;
 mod view;
 
 use std::path::{Path, PathBuf};

@@ -169,6 +169,7 @@ pub struct Context<'a> {
     pub demo: bool,
     pub mode_label: &'static str,
     pub rerun: Rerun<'a>,
+    pub sync: Vec<super::sync_view::SyncView>,
 }
 
 impl<'a> Context<'a> {
@@ -312,6 +313,7 @@ impl<'a> Context<'a> {
                 _ => "",
             },
             rerun: Rerun::of(r),
+            sync: super::sync_view::sync_views(r),
         }
     }
 }

@@ -129,7 +129,9 @@ pub static SYNC_OBJECTS: ProbeSpec = ProbeSpec {
         "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
     stage: 1,
     reads: &[],
-    budget: 60,
+    // 12 x --timeout for the whole pass: a DC streaming without end is cut off in bounded
+    // time; a large forest needs a larger --timeout (see the README).
+    budget: 12,
     check_params: no_params,
     applies: always,
 };
