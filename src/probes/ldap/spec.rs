@@ -127,11 +127,12 @@ pub static SYNC_OBJECTS: ProbeSpec = ProbeSpec {
     ],
     needs:
         "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
-    stage: 1,
+    // After the other directory reads: one long stream at a time against a DC.
+    stage: 2,
     reads: &[],
-    // 12 x --timeout for the whole pass: a DC streaming without end is cut off in bounded
+    // 4 x --timeout for the whole pass: a DC streaming without end is cut off in bounded
     // time; a large forest needs a larger --timeout (see the README).
-    budget: 12,
+    budget: 4,
     check_params: no_params,
     applies: always,
 };
