@@ -15,6 +15,7 @@ pub mod net;
 pub mod resolver;
 pub mod services;
 pub mod spec;
+pub mod sync;
 pub mod tcp;
 pub mod tls;
 
@@ -166,6 +167,7 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(ldap::OsRelease),
         Arc::new(ldap::Forest),
         Arc::new(ldap::Domain),
+        Arc::new(ldap::SyncObjects),
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),

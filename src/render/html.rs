@@ -16,6 +16,7 @@ const SCRIPT: &str = include_str!("../../templates/report.js");
 const RERUN: &str = include_str!("../../templates/rerun.html.hbs");
 const BADGES: &str = include_str!("../../templates/badges.html.hbs");
 const INVENTORY: &str = include_str!("../../templates/inventory.html.hbs");
+const SYNC: &str = include_str!("../../templates/sync.html.hbs");
 
 pub struct Html;
 
@@ -68,6 +69,7 @@ fn compiled() -> &'static Result<Handlebars<'static>, String> {
                 ("rerun", RERUN),
                 ("badges", BADGES),
                 ("inventory", INVENTORY),
+                ("sync", SYNC),
             ],
             |hb| {
                 hb.register_escape_fn(escape_html);

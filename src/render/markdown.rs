@@ -9,6 +9,7 @@ use super::{Format, FormatName, RenderError, View};
 const TEMPLATE: &str = include_str!("../../templates/report.md.hbs");
 const RERUN: &str = include_str!("../../templates/rerun.md.hbs");
 const BADGES: &str = include_str!("../../templates/badges.md.hbs");
+const SYNC: &str = include_str!("../../templates/sync.md.hbs");
 
 pub struct Markdown;
 
@@ -16,7 +17,12 @@ fn compiled() -> &'static Result<Handlebars<'static>, String> {
     static COMPILED: OnceLock<Result<Handlebars<'static>, String>> = OnceLock::new();
     COMPILED.get_or_init(|| {
         super::compile(
-            &[("main", TEMPLATE), ("rerun", RERUN), ("badges", BADGES)],
+            &[
+                ("main", TEMPLATE),
+                ("rerun", RERUN),
+                ("badges", BADGES),
+                ("sync", SYNC),
+            ],
             |hb| {
                 hb.register_escape_fn(escape_md);
                 super::html::register_helpers(hb);

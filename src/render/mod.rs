@@ -12,6 +12,8 @@ mod json;
 mod junit;
 mod markdown;
 mod rerun;
+mod sync_csv;
+mod sync_view;
 mod view;
 
 use std::path::{Path, PathBuf};
@@ -32,15 +34,17 @@ pub enum FormatName {
     Md,
     Csv,
     Junit,
+    SyncCsv,
 }
 
 impl FormatName {
-    pub const ALL: [FormatName; 5] = [
+    pub const ALL: [FormatName; 6] = [
         FormatName::Html,
         FormatName::Json,
         FormatName::Md,
         FormatName::Csv,
         FormatName::Junit,
+        FormatName::SyncCsv,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +54,7 @@ impl FormatName {
             FormatName::Md => "md",
             FormatName::Csv => "csv",
             FormatName::Junit => "junit",
+            FormatName::SyncCsv => "sync-csv",
         }
     }
 }
@@ -140,6 +145,7 @@ pub fn formats() -> Vec<Box<dyn Format>> {
         Box::new(markdown::Markdown),
         Box::new(csv::Csv),
         Box::new(junit::Junit),
+        Box::new(sync_csv::SyncCsv),
     ]
 }
 

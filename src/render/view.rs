@@ -173,6 +173,7 @@ pub struct Context<'a> {
     pub rerun: Rerun<'a>,
     /// The computer inventory's OS distribution, when the scan read one.
     pub inventory: Option<super::inventory::OsDistribution>,
+    pub sync: Vec<super::sync_view::SyncView>,
 }
 
 impl<'a> Context<'a> {
@@ -318,6 +319,7 @@ impl<'a> Context<'a> {
             },
             rerun: Rerun::of(r),
             inventory: super::inventory::os_distribution(r),
+            sync: super::sync_view::sync_views(r),
         }
     }
 }

@@ -105,6 +105,23 @@ impl Lab {
         }
     }
 
+    /// Runs `samba-lab.sh COMMAND NAME` with `input` on stdin (ldif-add); a failure fails the test.
+    pub fn cmd_stdin(&self, command: &str, input: &str) {
+        use std::io::Write;
+        let mut child = Command::new("bash")
+            .arg(script())
+            .args([command, self.name.as_str()])
+            .env("LAB_STATE_DIR", &self.state)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("samba-lab.sh runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input.as_bytes()).expect("LDIF written");
+        drop(stdin);
+        let status = child.wait().expect("samba-lab.sh ends");
+        assert!(status.success(), "samba-lab.sh {command} failed: {status}");
+    }
+
     pub fn dns_add(&self, zone: &str, record: &str, rtype: &str, data: &str) {
         self.cmd("dns-add", &[zone, record, rtype, data]);
     }

@@ -12,6 +12,7 @@ pub mod limits;
 mod service_host;
 mod services_ad;
 pub mod spec;
+pub mod sync;
 pub mod windows;
 
 use async_trait::async_trait;
@@ -27,6 +28,7 @@ pub use forest::{Domain, Forest};
 pub use limits::{ReadBudget, ReadError};
 pub use service_host::ServiceHost;
 pub use services_ad::Services;
+pub use sync::SyncObjects;
 
 use crate::config::ScanConfig;
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};

@@ -260,3 +260,39 @@ pub static DOMAIN: ProbeSpec = ProbeSpec {
     check_params: no_params,
     applies: always,
 };
+
+/// `ldap.sync_objects`: the synchronization rules over every user, group and contact.
+pub static SYNC_OBJECTS: ProbeSpec = ProbeSpec {
+    name: "ldap.sync_objects",
+    summary: "Bound streamed read of every user, group and contact, judged against the \
+              directory-synchronization attribute rules (checks/data/sync-rules.toml)",
+    fields: &[
+        "objects_read",
+        "objects_skipped",
+        "objects_with_problems",
+        "blocker_objects",
+        "warning_objects",
+        "blocker_rules",
+        "warning_rules",
+        "skip_rules",
+        "rules",
+        "duplicates",
+        "rows",
+        "rows_dropped",
+        "rules_source",
+        "base",
+        "page_size",
+        "answered_by",
+        "transport",
+    ],
+    needs:
+        "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
+    // After the other directory reads: one long stream at a time against a DC.
+    stage: 2,
+    reads: &[],
+    // 4 x --timeout for the whole pass: a DC streaming without end is cut off in bounded
+    // time; a large forest needs a larger --timeout (see the README).
+    budget: 4,
+    check_params: no_params,
+    applies: always,
+};

@@ -1,0 +1,158 @@
+//! `ldap.sync_objects`: every user, group and contact judged against the synchronization rules
+//! (checks/data/sync-rules.toml) in one streamed paged search; only the engine's tallies stay.
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+
+use crate::probes::sync::{Entry, Forest, Pass, Rules, Summary};
+use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
+
+use super::{all, connect_bound, first, read_bound, ReadError, ReadOnlyLdap};
+
+pub struct SyncObjects;
+
+/// The default page of the paged-results control (IdFix's and AD's MaxPageSize default).
+pub const PAGE_SIZE: i32 = 1000;
+/// Fix-list rows kept in the observation; more are counted as dropped.
+pub const ROW_LIMIT: usize = 50_000;
+/// Duplicate sets whose first holder is looked up by value after the pass.
+pub const LOOKUPS: usize = 1000;
+
+const FILTER: &str = "(|(objectClass=user)(objectClass=group)(objectClass=contact))";
+
+pub fn entry_of(e: ldap3::SearchEntry) -> Entry {
+    let object_class = all(&e, "objectClass").pop().unwrap_or_default();
+    let cn = first(&e, "cn");
+    let critical =
+        first(&e, "isCriticalSystemObject").is_some_and(|v| v.eq_ignore_ascii_case("TRUE"));
+    Entry {
+        dn: e.dn,
+        object_class,
+        cn,
+        critical,
+        attrs: e.attrs.into_iter().collect(),
+    }
+}
+
+/// The whole pass on one bound connection: stream, then look up first holders of duplicates.
+pub async fn read_sync(ldap: &mut ReadOnlyLdap, page: i32) -> Result<(Summary, String), ReadError> {
+    let root = ldap.read_entry("", &["defaultNamingContext"]).await?;
+    let base = root
+        .as_ref()
+        .and_then(|r| first(r, "defaultNamingContext"))
+        .ok_or_else(|| ReadError::Failed("the rootDSE names no defaultNamingContext".into()))?;
+    let suffixes = upn_suffixes(ldap, &base).await;
+    let rules = Rules::shipped();
+    let names = rules.attributes_to_read();
+    let attrs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut pass = Pass::new(&rules, Forest { suffixes }, ROW_LIMIT);
+    let streamed = ldap
+        .search_each(&base, FILTER, &attrs, page, |e| {
+            pass.feed(&entry_of(e));
+            Ok(())
+        })
+        .await;
+    if let Err(e) = streamed {
+        let read = pass.read();
+        return Err(ReadError::Failed(format!(
+            "the synchronization pass under {base} stopped after {read} objects: {e}"
+        )));
+    }
+    for (ordinal, attr, value, others) in pass.pending().into_iter().take(LOOKUPS) {
+        let filter = format!("({attr}={})", ldap3::ldap_escape(value.as_str()));
+        let mut holders = Vec::new();
+        ldap.search_each(&base, &filter, &["distinguishedName"], page, |e| {
+            holders.push(e.dn);
+            Ok(())
+        })
+        .await?;
+        holders.retain(|dn| !others.contains(dn));
+        if let [dn] = holders.as_slice() {
+            pass.resolve(ordinal, dn);
+        }
+    }
+    Ok((pass.finish(), base))
+}
+
+/// The domain's DNS name and the forest's extra UPN suffixes, for suggested values.
+async fn upn_suffixes(ldap: &mut ReadOnlyLdap, base: &str) -> Vec<String> {
+    let mut out = vec![super::dns_name_of(base)];
+    let config = ldap.read_entry("", &["configurationNamingContext"]).await;
+    let partitions = config
+        .ok()
+        .flatten()
+        .and_then(|c| first(&c, "configurationNamingContext"))
+        .map(|c| format!("CN=Partitions,{c}"));
+    if let Some(p) = partitions {
+        if let Ok(Some(e)) = ldap.read_entry(&p, &["uPNSuffixes"]).await {
+            out.extend(all(&e, "uPNSuffixes"));
+        }
+    }
+    out
+}
+
+pub fn summary_fields(s: &Summary, rules: &Rules) -> Map<String, Value> {
+    let skipped: u64 = s.skipped.values().sum();
+    let skip_rules: Vec<Value> = rules
+        .skip
+        .iter()
+        .map(|k| json!({ "id": k.id, "what": k.what, "objects": s.skipped.get(&k.id).copied().unwrap_or(0), "community": k.community }))
+        .collect();
+    let blockers: Vec<&str> = s
+        .rules
+        .iter()
+        .filter(|t| t.blocker)
+        .map(|t| t.rule.as_str())
+        .collect();
+    let warnings: Vec<&str> = s
+        .rules
+        .iter()
+        .filter(|t| !t.blocker)
+        .map(|t| t.rule.as_str())
+        .collect();
+    fields(json!({
+        "objects_read": s.read,
+        "objects_skipped": skipped,
+        "objects_with_problems": s.with_problems,
+        "blocker_objects": s.blocker_objects,
+        "warning_objects": s.with_problems - s.blocker_objects,
+        "blocker_rules": blockers,
+        "warning_rules": warnings,
+        "skip_rules": skip_rules,
+        "rules": s.rules,
+        "duplicates": s.duplicates,
+        "rows": s.rows,
+        "rows_dropped": s.rows_dropped,
+        "rules_source": rules.source.get("microsoft"),
+    }))
+}
+
+#[async_trait]
+impl Probe for SyncObjects {
+    fn spec(&self) -> &'static ProbeSpec {
+        &super::spec::SYNC_OBJECTS
+    }
+
+    fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
+        super::plan(input.config)
+    }
+
+    async fn observe(
+        &self,
+        req: &Request,
+        ctx: &ProbeContext,
+    ) -> Result<Map<String, Value>, ProbeError> {
+        let (ldap, transport) = connect_bound(req, ctx).await?;
+        let dc = ldap.dc.clone();
+        let (summary, base) = read_bound(ldap, move |ldap| {
+            Box::pin(async move { read_sync(ldap, PAGE_SIZE).await })
+        })
+        .await?;
+        let mut out = summary_fields(&summary, &Rules::shipped());
+        out.insert("base".into(), json!(base));
+        out.insert("page_size".into(), json!(PAGE_SIZE));
+        out.insert("answered_by".into(), json!(dc));
+        out.insert("transport".into(), json!(transport.to_string()));
+        Ok(out)
+    }
+}
