@@ -148,4 +148,19 @@ fn pki_and_adfs_discovery_against_samba() {
             .any(|o| o["probe"] == "adfs.metadata" && o["fields"]["host"] == fs.as_str()),
         "the found name joins the metadata probe"
     );
+    // ... and the AD FS port, certificate and DNS probes, as an --adfs name would.
+    let observations = report["observations"].as_array().unwrap();
+    let probed = |probe: &str| {
+        observations.iter().any(|o| {
+            o["probe"] == probe && o["subject"].as_str().unwrap_or("").starts_with(fs.as_str())
+        })
+    };
+    assert!(
+        probed("tcp.connect"),
+        "the found name joins the AD FS ports"
+    );
+    assert!(
+        probed("dns.adfs_name"),
+        "the found name joins the AD FS DNS check"
+    );
 }

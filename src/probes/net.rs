@@ -40,7 +40,12 @@ pub fn role_hosts(
             .map(|m| strip_port(m))
             .chain(discovered_mps(prior))
             .collect(),
-        "adfs" => config.adfs.clone(),
+        "adfs" => config
+            .adfs
+            .iter()
+            .cloned()
+            .chain(discovered_adfs(prior))
+            .collect(),
         "cloud" if config.cloud_endpoints => cloud_hosts(check),
         _ => Vec::new(),
     };
@@ -135,6 +140,20 @@ fn discovered_dcs(prior: &[Observation]) -> Vec<String> {
 
 /// Management points published in AD (`configmgr.ad_sites` field `management_points`, items
 /// with a `host`), read defensively.
+/// Federation service names a bound read found (`ldap.services` adfs_names): they join --adfs
+/// for every AD FS probe (ports, certificate, DNS, metadata).
+pub fn discovered_adfs(prior: &[Observation]) -> Vec<String> {
+    prior
+        .iter()
+        .filter(|o| o.probe == "ldap.services" && o.status == ObservationStatus::Observed)
+        .filter_map(|o| o.fields.get("adfs_names").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|n| n.trim().trim_end_matches('.').to_ascii_lowercase())
+        .filter(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+        .collect()
+}
+
 fn discovered_mps(prior: &[Observation]) -> Vec<String> {
     prior
         .iter()

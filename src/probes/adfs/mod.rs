@@ -34,7 +34,7 @@ impl Probe for AdfsMetadata {
             .checks
             .iter()
             .flat_map(|c| role_hosts("adfs", c, input.config, input.prior))
-            .chain(discovered(input.prior))
+            .chain(crate::probes::net::discovered_adfs(input.prior))
             .collect();
         hosts.sort();
         hosts.dedup();
@@ -115,19 +115,6 @@ impl Probe for AdfsMetadata {
         out.insert("openid_configuration".into(), json!(openid));
         Ok(out)
     }
-}
-
-/// Federation service names a bound read found (`ldap.services` adfs_names): they join --adfs.
-fn discovered(prior: &[crate::observation::Observation]) -> Vec<String> {
-    prior
-        .iter()
-        .filter(|o| o.probe == "ldap.services")
-        .filter_map(|o| o.fields.get("adfs_names").and_then(Value::as_array))
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(|n| n.trim().trim_end_matches('.').to_ascii_lowercase())
-        .filter(|n| !n.is_empty())
-        .collect()
 }
 
 pub struct CertInfo {

@@ -17,12 +17,19 @@ impl Probe for DnsAdfsName {
     }
 
     fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
-        input
+        let mut names: Vec<String> = input
             .config
             .adfs
             .iter()
-            .map(|n| normalize(n))
+            .cloned()
+            .chain(crate::probes::net::discovered_adfs(input.prior))
+            .map(|n| normalize(&n))
             .filter(|n| !n.is_empty())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
             .map(|name| Request {
                 subject: name.clone(),
                 fields: fields(json!({ "name": name })),
