@@ -60,6 +60,8 @@ fn pki_and_adfs_discovery_against_samba() {
             "--dns-server",
             lab.get("LAB_DC_IP"),
         ])
+        // A server named by hand is looked up like one a gMSA names (the CA host stands in).
+        .args(["--adfs-server", &ca_host])
         .args(["--bind-user", lab.get("LAB_ADMIN_USER")])
         .env(PASSWORD_ENV, lab.get("LAB_ADMIN_PASSWORD"))
         .arg("--out")
@@ -139,6 +141,15 @@ fn pki_and_adfs_discovery_against_samba() {
             f["adfs_servers"]
         );
     }
+    let named = finding(
+        &report,
+        "adfs-server-os-supported",
+        &format!("AD FS server {ca_host}"),
+    );
+    assert!(
+        named["observed"].as_str().unwrap().contains("2012 R2"),
+        "{named}"
+    );
     // The discovered name is probed for metadata like an --adfs name (nothing answers there).
     assert!(
         report["observations"]

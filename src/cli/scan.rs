@@ -46,6 +46,10 @@ pub struct ScanArgs {
     /// An AD FS service name (repeatable).
     #[arg(long = "adfs", value_name = "NAME")]
     pub adfs: Vec<String>,
+    /// An AD FS server (host name) whose OS to judge from its computer object (repeatable);
+    /// those a gMSA names are found without it.
+    #[arg(long = "adfs-server", value_name = "HOST")]
+    pub adfs_servers: Vec<String>,
     /// A Configuration Manager management point (repeatable); brings in the configmgr scope.
     #[arg(long = "mp", value_name = "HOST[:PORT]")]
     pub mps: Vec<String>,
@@ -153,6 +157,7 @@ fn flag_settings(args: &ScanArgs) -> Settings {
         dns_servers: each("--dns-server", &args.dns_servers),
         upn_suffixes: each("--upn-suffix", &args.upn_suffixes),
         adfs: each("--adfs", &args.adfs),
+        adfs_servers: each("--adfs-server", &args.adfs_servers),
         mps: each("--mp", &args.mps),
         configmgr_version: args
             .configmgr_version

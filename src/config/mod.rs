@@ -37,6 +37,10 @@ pub struct ScanConfig {
     pub upn_suffixes: Vec<String>,
     /// AD FS service names.
     pub adfs: Vec<String>,
+    /// AD FS servers (host names) whose operating system is read from their computer objects,
+    /// besides those a gMSA names. Left out of report.json when empty (its shape stays).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub adfs_servers: Vec<String>,
     /// Configuration Manager management points (HOST or HOST:PORT).
     pub mps: Vec<String>,
     /// A ConfigMgr version typed by the admin: shown as declared, not observed.
@@ -94,6 +98,7 @@ impl Default for ScanConfig {
             dns_servers: Vec::new(),
             upn_suffixes: Vec::new(),
             adfs: Vec::new(),
+            adfs_servers: Vec::new(),
             mps: Vec::new(),
             configmgr_version: None,
             bind_user: None,

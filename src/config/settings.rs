@@ -84,6 +84,7 @@ pub struct Settings {
     pub dns_servers: Vec<Given<String>>,
     pub upn_suffixes: Vec<Given<String>>,
     pub adfs: Vec<Given<String>>,
+    pub adfs_servers: Vec<Given<String>>,
     pub mps: Vec<Given<String>>,
     pub configmgr_version: Option<Given<String>>,
     pub bind_user: Option<Given<String>>,
@@ -115,6 +116,8 @@ struct RawFile {
     upn_suffixes: Vec<Spanned<String>>,
     #[serde(default)]
     adfs: Vec<Spanned<String>>,
+    #[serde(default)]
+    adfs_servers: Vec<Spanned<String>>,
     #[serde(default)]
     mps: Vec<Spanned<String>>,
     configmgr_version: Option<Spanned<String>>,
@@ -171,6 +174,7 @@ impl Settings {
             dns_servers: list("dns_servers", raw.dns_servers),
             upn_suffixes: list("upn_suffixes", raw.upn_suffixes),
             adfs: list("adfs", raw.adfs),
+            adfs_servers: list("adfs_servers", raw.adfs_servers),
             mps: list("mps", raw.mps),
             configmgr_version: raw
                 .configmgr_version
@@ -218,6 +222,7 @@ impl Settings {
         self.dns_servers.extend(later.dns_servers);
         self.upn_suffixes.extend(later.upn_suffixes);
         self.adfs.extend(later.adfs);
+        self.adfs_servers.extend(later.adfs_servers);
         self.mps.extend(later.mps);
         self.ca_certs.extend(later.ca_certs);
         self.targets.extend(later.targets);
@@ -321,6 +326,7 @@ impl Settings {
         config.dns_servers.extend(values(self.dns_servers));
         config.upn_suffixes.extend(values(self.upn_suffixes));
         config.adfs.extend(values(self.adfs));
+        config.adfs_servers.extend(values(self.adfs_servers));
         config.mps.extend(values(self.mps));
         config.ca_certs.extend(values(self.ca_certs));
         config.configmgr_version = self.configmgr_version.map(|g| g.value);

@@ -95,7 +95,11 @@ async fn computer(
         .next())
 }
 
-pub async fn read_services(ldap: &mut ReadOnlyLdap) -> Result<Map<String, Value>, ReadError> {
+/// `named`: AD FS servers given with `--adfs-server`, looked up like those a gMSA names.
+pub async fn read_services(
+    ldap: &mut ReadOnlyLdap,
+    named: &[String],
+) -> Result<Map<String, Value>, ReadError> {
     let dse = ldap
         .read_entry("", &["defaultNamingContext", "configurationNamingContext"])
         .await?
@@ -140,6 +144,14 @@ pub async fn read_services(ldap: &mut ReadOnlyLdap) -> Result<Map<String, Value>
     for dn in server_dns {
         let entry = ldap.read_entry(&dn, HOST_ATTRS).await?;
         adfs_servers.push(host_value(entry.as_ref(), &dn));
+    }
+    for host in named {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        if adfs_servers.iter().any(|s| s["host"] == host.as_str()) {
+            continue;
+        }
+        let entry = computer(ldap, &domain_nc, &host).await?;
+        adfs_servers.push(host_value(entry.as_ref(), &host));
     }
     let dkm_dn = format!("CN=ADFS,CN=Microsoft,CN=Program Data,{domain_nc}");
     let dkm = ldap.read_entry(&dkm_dn, &["cn"]).await?.is_some();
@@ -235,8 +247,9 @@ impl crate::probes::Probe for Services {
     ) -> Result<Map<String, Value>, crate::probes::ProbeError> {
         let (ldap, transport) = super::connect_bound(req, ctx).await?;
         let dc = ldap.dc.clone();
+        let named = ctx.config.adfs_servers.clone();
         let mut out = super::read_bound(ldap, move |ldap| {
-            Box::pin(async move { read_services(ldap).await })
+            Box::pin(async move { read_services(ldap, &named).await })
         })
         .await?;
         out.insert("answered_by".into(), json!(dc));
