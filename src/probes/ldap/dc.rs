@@ -106,6 +106,30 @@ pub fn plan_from(prior: &[Observation], today: time::Date) -> Vec<Request> {
             ObservationStatus::NotApplicable => {}
         }
     }
+    // The DCs of the other domains of the forest (ldap.forest's nTDSDSA read), each once.
+    let forest = prior
+        .iter()
+        .filter(|o| o.probe == "ldap.forest" && o.status == ObservationStatus::Observed);
+    for obs in forest {
+        let dcs = obs.fields.get("forest_dcs").and_then(Value::as_array);
+        for dc in dcs.into_iter().flatten() {
+            let domain = dc
+                .get("domain")
+                .and_then(Value::as_str)
+                .unwrap_or(&obs.subject);
+            let f = dc_fields(domain, dc, today);
+            let Some(host) = f.get("host").and_then(Value::as_str) else {
+                continue;
+            };
+            if out.iter().any(|r| r.subject.eq_ignore_ascii_case(host)) {
+                continue;
+            }
+            out.push(Request {
+                subject: host.to_string(),
+                fields: f.clone(),
+            });
+        }
+    }
     out
 }
 
@@ -132,5 +156,35 @@ mod tests {
         assert_eq!(w["os_family"], "Windows");
         assert_eq!(w["build"], 9600);
         assert_eq!(w["support_end"], "2023-10-10");
+    }
+
+    #[test]
+    fn forest_dcs_of_other_domains_are_judged_once() {
+        let today = date!(2026 - 12 - 02);
+        let mut dir = Map::new();
+        dir.insert(
+            "dcs".into(),
+            json!([{"host": "DC1.corp.test", "operating_system": "Windows Server 2019 Standard",
+                    "operating_system_version": "10.0 (17763)"}]),
+        );
+        let mut forest = Map::new();
+        forest.insert(
+            "forest_dcs".into(),
+            json!([
+                {"host": "dc1.corp.test", "domain": "corp.test"},
+                {"host": "rodc1.branch.corp.test", "domain": "branch.corp.test",
+                 "operating_system": "Windows Server 2012 R2 Standard",
+                 "operating_system_version": "6.3 (9600)"}
+            ]),
+        );
+        let prior = vec![
+            Observation::observed("ldap.directory", "corp.test", dir),
+            Observation::observed("ldap.forest", "corp.test", forest),
+        ];
+        let plan = plan_from(&prior, today);
+        let hosts: Vec<&str> = plan.iter().map(|r| r.subject.as_str()).collect();
+        assert_eq!(hosts, ["DC1.corp.test", "rodc1.branch.corp.test"]);
+        assert_eq!(plan[1].fields["domain"], "branch.corp.test");
+        assert_eq!(plan[1].fields["support_end"], "2023-10-10");
     }
 }

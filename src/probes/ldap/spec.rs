@@ -95,9 +95,11 @@ pub static DC: ProbeSpec = ProbeSpec {
         "community",
     ],
     needs: "give --dc HOST and --bind-user USER: the domain controllers come from the bound \
-            directory read (ldap.directory)",
-    stage: 2,
-    reads: &["ldap.directory"],
+            directory read (ldap.directory) and, for the other domains, the forest read \
+            (ldap.forest)",
+    // After ldap.forest (stage 4), whose DCs of every domain it judges too.
+    stage: 5,
+    reads: &["ldap.directory", "ldap.forest"],
     budget: 1,
     check_params: no_params,
     applies: always,
