@@ -202,29 +202,49 @@ fn ready_without_cloud_endpoints_says_cloud_was_not_tested() {
 }
 
 #[test]
-fn live_scan_without_targets_says_what_is_missing_and_exits_3() {
+fn live_scan_without_targets_exits_2_or_scans_the_hosts_domain() {
+    // Nothing named and nothing found on this host (the helper hides the machine's own
+    // resolv.conf, host name and krb5.conf): exit 2 naming the flags, no report.
     let out = tempfile::tempdir().unwrap();
-    readyscan()
+    let assert = readyscan()
         .args(["scan", "--scope", "core", "--timeout", "500ms", "--out"])
         .arg(out.path())
         .assert()
-        .code(3);
-    let report = read_json(&out.path().join("report.json"));
-    assert_eq!(report["verdict"], "incomplete");
-    let ports = first_finding(&report, "net-dc-ports");
-    assert_eq!(ports["status"], "error");
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
-        ports["reason"].as_str().unwrap().contains("--dc HOST"),
-        "{ports}"
+        stderr.contains("give --domain NAME or --dc HOST"),
+        "{stderr}"
     );
-    // No targets, no --cloud-endpoints: not one connection was attempted; the cloud checks
-    // are recorded as not tested.
+    assert!(!out.path().join("report.json").exists());
+
+    // The host's name gives its domain: it is scanned and said so. `.invalid` names are
+    // answered NXDOMAIN by the resolver itself (RFC 6761), so no DC is found, nothing is
+    // connected to, and the missing SRV records fail (exit 1).
+    readyscan()
+        .env("READYSCAN_HOST_FQDN", "ws1.corp.invalid")
+        .args(["scan", "--scope", "core", "--timeout", "500ms"])
+        .args(["--dns-server", "127.0.0.1:9", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no --domain or --dc given: scanning corp.invalid, from this host's name ws1.corp.invalid",
+        ));
+    let report = read_json(&out.path().join("report.json"));
+    assert_eq!(report["verdict"], "not_ready");
+    assert_eq!(report["scan"]["config"]["domains"][0], "corp.invalid");
+    assert_eq!(
+        first_finding(&report, "dns-dc-srv")["status"],
+        "fail",
+        "the discovered domain was looked up"
+    );
     let probed: Vec<&Value> = report["observations"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|o| o["probe"] == "tcp.connect" || o["probe"] == "https.endpoint")
-        .filter(|o| o["kind"] != "not_tested")
+        .filter(|o| o["kind"] != "not_tested" && o["status"] == "observed")
         .collect();
     assert!(probed.is_empty(), "{probed:?}");
 }

@@ -7,7 +7,6 @@ mod common;
 
 use common::{first_finding, Lab};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 const LAB: &str = "rsad";
@@ -51,7 +50,7 @@ fn scan_dc(lab: &Lab, extra: &[&str], password: Option<&str>, with_dc: bool) -> 
     let out = tempfile::tempdir().unwrap();
     let fqdn = lab.get("LAB_DC_FQDN");
     let target = format!("{fqdn}={}", lab.get("LAB_DC_IP"));
-    let mut cmd = Command::cargo_bin("readyscan").unwrap();
+    let mut cmd = common::readyscan();
     cmd.args([
         "scan",
         "--scope",
@@ -335,8 +334,7 @@ fn active_directory_against_samba() {
     let started = std::time::Instant::now();
     let out = tempfile::tempdir().unwrap();
     let ghost = format!("10.231.{}.99", common::slotted_index(INDEX));
-    let output = Command::cargo_bin("readyscan")
-        .unwrap()
+    let output = common::readyscan()
         .args([
             "scan",
             "--scope",

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 const LAB: &str = "rscm";
@@ -164,8 +163,7 @@ fn configmgr_discovered_in_samba_ad() {
     let out = tempfile::tempdir().unwrap();
     let scan_started = Instant::now();
     // cm02 points at the DC, where nothing listens on 80: refused at once.
-    let output = Command::cargo_bin("readyscan")
-        .unwrap()
+    let output = common::readyscan()
         .args(["scan", "--timeout", "3s", "--dc", fqdn])
         .args(["--target", &format!("{fqdn}={dc_ip}")])
         .args(["--target", &format!("{cm01}={host_ip}")])

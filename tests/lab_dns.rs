@@ -10,7 +10,6 @@ mod common;
 
 use common::{finding, Lab};
 
-use assert_cmd::Command;
 use serde_json::{json, Value};
 
 const LAB: &str = "rsdns";
@@ -75,8 +74,7 @@ fn samba_dns_srv_health_and_intune_cnames() {
     let out = tempfile::tempdir().unwrap();
     // A suffix inside the lab zone that has no records: NXDOMAIN from the DC.
     let bare = format!("bare.{domain}");
-    let output = Command::cargo_bin("readyscan")
-        .unwrap()
+    let output = common::readyscan()
         .args(["scan", "--scope", "core,intune", "--timeout", "3s"])
         .args(["--dc", &fqdn, "--target", &format!("{fqdn}={dc_ip}")])
         .args(["--domain", &domain, "--dns-server", &dc_ip])

@@ -7,7 +7,6 @@ mod common;
 
 use common::{finding, Lab};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 const LAB: &str = "rsinv";
@@ -27,8 +26,7 @@ fn scan(lab: &Lab, password: &str) -> Value {
     let out = tempfile::tempdir().unwrap();
     let fqdn = lab.get("LAB_DC_FQDN");
     let target = format!("{fqdn}={}", lab.get("LAB_DC_IP"));
-    let output = Command::cargo_bin("readyscan")
-        .unwrap()
+    let output = common::readyscan()
         .args(["scan", "--scope", "core,intune", "--timeout", "3s"])
         .args(["--target", &target, "--dc", fqdn])
         .args(["--domain", lab.get("LAB_DOMAIN")])

@@ -8,7 +8,6 @@ mod common;
 
 use common::Lab;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 const LAB: &str = "rspki";
@@ -41,8 +40,7 @@ fn pki_and_adfs_discovery_against_samba() {
 
     let out = tempfile::tempdir().unwrap();
     let fqdn = lab.get("LAB_DC_FQDN");
-    let output = Command::cargo_bin("readyscan")
-        .unwrap()
+    let output = common::readyscan()
         .args([
             "scan",
             "--scope",

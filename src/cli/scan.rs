@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::output::{finish, load_catalog, OutputArgs, Rerun};
 use super::Exit;
-use readyscan::config::{self, Given, ScanConfig, Settings};
+use readyscan::config::{self, discover, Given, ScanConfig, Settings};
 use readyscan::probes::Secrets;
 
 /// Environment variable holding the LDAP bind password.
@@ -60,6 +60,10 @@ pub struct ScanArgs {
     /// or --password-stdin, never from a flag.
     #[arg(long, value_name = "USER")]
     pub bind_user: Option<String>,
+    /// How to bind: auto (Kerberos when a ticket or Windows sign-in is there, else simple
+    /// with --bind-user, else anonymous), kerberos, simple or anonymous.
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub bind: Option<config::BindMethod>,
     /// Read the bind password from the first line of standard input.
     #[arg(long, requires = "bind_user")]
     pub password_stdin: bool,
@@ -106,8 +110,23 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
     } else if args.demo {
         readyscan::demo::after().context("the built-in demo fixture")?
     } else {
-        let config = scan_config(args)?;
+        let mut config = scan_config(args)?;
+        if discover::names_nothing(&config) {
+            let Some(found) = discover::domain(&discover::Sources::of_this_host()) else {
+                bail!(discover::NOTHING_FOUND);
+            };
+            eprintln!(
+                "readyscan: no --domain or --dc given: scanning {}, from {}",
+                readyscan::text::terminal(&found.domain),
+                readyscan::text::terminal(&found.from)
+            );
+            config.domains.push(found.domain);
+        }
         let secrets = secrets(args, config.bind_user.as_deref())?;
+        if !quiet {
+            let plan = readyscan::probes::kerberos::BindPlan::decide(&config);
+            eprintln!("readyscan: bind: {}", readyscan::text::terminal(&plan.said));
+        }
         let progress = !quiet && std::io::stderr().is_terminal();
         let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
         runtime.block_on(readyscan::scan_with_secrets(
@@ -167,6 +186,7 @@ fn flag_settings(args: &ScanArgs) -> Settings {
             .bind_user
             .clone()
             .map(|u| Given::flag("--bind-user", u)),
+        bind: args.bind.map(|b| Given::flag("--bind", b)),
         ldap_security: args.ldap_security,
         ca_certs: each("--ca-cert", &paths),
         insecure_tls: args.insecure_tls.then_some(true),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod discover;
 mod settings;
 
 pub use settings::{Given, Origin, Settings};
@@ -47,6 +48,10 @@ pub struct ScanConfig {
     pub configmgr_version: Option<String>,
     /// LDAP bind user; the password never enters the config (environment or stdin only).
     pub bind_user: Option<String>,
+    /// How to bind: auto (Kerberos with a ticket or Windows sign-in, else simple with
+    /// --bind-user, else anonymous). Left out of report.json when auto (its shape stays).
+    #[serde(default, skip_serializing_if = "BindMethod::is_auto")]
+    pub bind: BindMethod,
     pub ldap_security: LdapSecurity,
     /// Extra CA certificates (PEM) to trust for LDAPS / HTTPS.
     pub ca_certs: Vec<String>,
@@ -62,6 +67,39 @@ pub struct ScanConfig {
     /// so no scan reaches the Internet without the admin saying so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cloud_endpoints: bool,
+}
+
+/// How readyscan binds to a DC for the reads beyond the rootDSE.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum BindMethod {
+    /// Kerberos when a ticket or Windows sign-in is there, else simple with --bind-user, else
+    /// anonymous.
+    #[default]
+    Auto,
+    /// Kerberos (GSSAPI, SSPI on Windows) with the current sign-in.
+    Kerberos,
+    /// A simple bind as --bind-user with the password from the environment or stdin.
+    Simple,
+    /// No bind: the anonymous rootDSE reads only.
+    Anonymous,
+}
+
+impl BindMethod {
+    pub fn is_auto(&self) -> bool {
+        *self == BindMethod::Auto
+    }
 }
 
 /// How LDAP is protected. `Auto` tries LDAPS, then StartTLS.
@@ -102,6 +140,7 @@ impl Default for ScanConfig {
             mps: Vec::new(),
             configmgr_version: None,
             bind_user: None,
+            bind: BindMethod::Auto,
             ldap_security: LdapSecurity::Auto,
             ca_certs: Vec::new(),
             insecure_tls: false,

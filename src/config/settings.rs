@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::{
     check_concurrency, configmgr_build, parse_addr, parse_dns_server, parse_scopes, parse_target,
-    parse_timeout, LdapSecurity, ScanConfig,
+    parse_timeout, BindMethod, LdapSecurity, ScanConfig,
 };
 use crate::diagnostic::{line_col, Diagnostic, Diagnostics};
 
@@ -88,6 +88,7 @@ pub struct Settings {
     pub mps: Vec<Given<String>>,
     pub configmgr_version: Option<Given<String>>,
     pub bind_user: Option<Given<String>>,
+    pub bind: Option<Given<BindMethod>>,
     pub ldap_security: Option<LdapSecurity>,
     pub ca_certs: Vec<Given<String>>,
     pub insecure_tls: Option<bool>,
@@ -122,6 +123,7 @@ struct RawFile {
     mps: Vec<Spanned<String>>,
     configmgr_version: Option<Spanned<String>>,
     bind_user: Option<Spanned<String>>,
+    bind: Option<Spanned<BindMethod>>,
     ldap_security: Option<LdapSecurity>,
     #[serde(default)]
     ca_certs: Vec<Spanned<String>>,
@@ -180,6 +182,7 @@ impl Settings {
                 .configmgr_version
                 .map(|v| given_of(text, file, "configmgr_version", v)),
             bind_user: raw.bind_user.map(|v| given_of(text, file, "bind_user", v)),
+            bind: raw.bind.map(|v| given_of(text, file, "bind", v)),
             ldap_security: raw.ldap_security,
             ca_certs: list("ca_certs", raw.ca_certs),
             insecure_tls: raw.insecure_tls,
@@ -213,6 +216,7 @@ impl Settings {
         over(&mut self.per_host, later.per_host);
         over(&mut self.configmgr_version, later.configmgr_version);
         over(&mut self.bind_user, later.bind_user);
+        over(&mut self.bind, later.bind);
         over(&mut self.ldap_security, later.ldap_security);
         // A switch on the command line is Some(true) when given, None otherwise.
         over(&mut self.insecure_tls, later.insecure_tls);
@@ -303,6 +307,24 @@ impl Settings {
                 },
             );
         }
+        if let Some(g) = &self.bind {
+            let user = self.bind_user.is_some();
+            let r = match g.value {
+                BindMethod::Simple if !user => Err(
+                    "a simple bind needs --bind-user USER (user@domain or DOMAIN\\user)"
+                        .to_string(),
+                ),
+                BindMethod::Kerberos | BindMethod::Anonymous if user => Err(format!(
+                    "{} binds without --bind-user: drop it, or use --bind simple or auto",
+                    match g.value {
+                        BindMethod::Kerberos => "kerberos uses the current sign-in and",
+                        _ => "anonymous",
+                    }
+                )),
+                _ => Ok(()),
+            };
+            check!(g, "bind-user-mismatch", r);
+        }
         for g in &self.resolve {
             match parse_addr(&g.value.1) {
                 Ok((ip, port)) => config.add_target(&g.value.0, ip, port),
@@ -331,6 +353,9 @@ impl Settings {
         config.ca_certs.extend(values(self.ca_certs));
         config.configmgr_version = self.configmgr_version.map(|g| g.value);
         config.bind_user = self.bind_user.map(|g| g.value);
+        if let Some(g) = self.bind {
+            config.bind = g.value;
+        }
         if let Some(s) = self.ldap_security {
             config.ldap_security = s;
         }

@@ -9,6 +9,7 @@ pub mod configmgr;
 pub mod dns;
 pub mod https;
 pub mod index;
+pub mod kerberos;
 pub mod ldap;
 pub mod names;
 pub mod net;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rustls::{ClientConfig, RootCertStore};
 
 use crate::config::ScanConfig;
+use crate::probes::kerberos::BindPlan;
 use crate::probes::resolver::Dns;
 use crate::probes::{tls, ProbeError};
 
@@ -30,6 +31,8 @@ pub struct Services {
     http: Result<reqwest::Client, String>,
     /// The scan's first bind, shared by every bound probe (see [`BindGate`]).
     pub bind_gate: BindGate,
+    /// Which binds the bound probes try (Kerberos, simple), decided once.
+    pub bind: BindPlan,
 }
 
 /// Lockout policies count failed binds: the first bind of a scan runs alone, and once a DC has
@@ -85,6 +88,7 @@ impl Services {
             tls,
             http,
             bind_gate: BindGate::default(),
+            bind: BindPlan::decide(config),
         })
     }
 

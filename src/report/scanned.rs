@@ -43,7 +43,10 @@ impl Scanned {
         let rejected = observations
             .iter()
             .any(|o| o.kind.as_deref() == Some("bind_rejected"));
+        let bound_as = observed("ldap.directory")
+            .find_map(|o| o.fields.get("bound_as")?.as_str().map(String::from));
         let bind = match &scan.config.bind_user {
+            _ if bound_as.is_some() => bound_as.unwrap_or_default(),
             Some(user) if rejected => format!("simple bind as {user}: rejected"),
             Some(user) => format!("simple bind as {user}"),
             // A saved set from before the bind user was recorded.

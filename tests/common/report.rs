@@ -7,8 +7,22 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 /// The readyscan binary of this build.
+/// Hermetic: a scan given no target does not find this machine's domain, and no Kerberos
+/// ticket of the machine's user is used.
 pub fn readyscan() -> Command {
-    Command::cargo_bin("readyscan").unwrap()
+    let mut cmd = Command::cargo_bin("readyscan").unwrap();
+    hermetic(&mut cmd);
+    cmd
+}
+
+/// Keeps a readyscan child away from this machine's resolv.conf, host name, krb5.conf and
+/// ticket cache (see src/config/discover.rs).
+pub fn hermetic(cmd: &mut Command) -> &mut Command {
+    cmd.env("READYSCAN_RESOLV_CONF", "")
+        .env("READYSCAN_HOST_FQDN", "")
+        .env("KRB5_CONFIG", "/nonexistent/readyscan-test-krb5.conf")
+        .env("KRB5CCNAME", "FILE:/nonexistent/readyscan-test-ccache")
+        .env_remove("USERDNSDOMAIN")
 }
 
 /// A JSON file (report.json, an observation set), parsed.

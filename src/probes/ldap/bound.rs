@@ -29,18 +29,29 @@ pub type BoxedRead<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ReadError>> + Send + 'a>>;
 
 /// A bound connection to the first DC of the request that accepts the bind, over the
-/// transports `--ldap-security` allows.
+/// transports `--ldap-security` allows, with the binds the scan's [`BindPlan`] allows.
+///
+/// [`BindPlan`]: crate::probes::kerberos::BindPlan
 pub async fn connect_bound(
     req: &Request,
     ctx: &ProbeContext,
 ) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
-    if ctx.config.bind_user.is_none() || ctx.secrets.bind_password.is_none() {
+    usable(ctx)?;
+    bind_first(dcs_for(req, ctx).await?.dcs, ctx).await
+}
+
+/// Why no bind can be tried, before any traffic.
+fn usable(ctx: &ProbeContext) -> Result<(), ProbeError> {
+    let plan = &ctx.services.bind;
+    if !plan.binds() {
+        return Err(ProbeError::NeedsBind(plan.said.clone()));
+    }
+    if plan.kerberos.is_none() && ctx.secrets.bind_password.is_none() {
         return Err(ProbeError::NeedsBind(
-            "give --bind-user USER and the password in READYSCAN_PASSWORD or --password-stdin"
-                .into(),
+            "give the password of --bind-user in READYSCAN_PASSWORD or --password-stdin".into(),
         ));
     }
-    bind_first(dcs_for(req, ctx).await?.dcs, ctx).await
+    Ok(())
 }
 
 /// A bound connection to the domain `dns_name` itself (its name resolves to its DCs), with the
@@ -49,7 +60,15 @@ pub(crate) async fn connect_bound_to(
     dns_name: &str,
     ctx: &ProbeContext,
 ) -> Result<ReadOnlyLdap, ProbeError> {
+    usable(ctx)?;
     Ok(bind_first(vec![dns_name.to_string()], ctx).await?.0)
+}
+
+/// The binds to try on each connection, in order.
+#[derive(Clone)]
+enum Method {
+    Kerberos(String),
+    Simple(String, String),
 }
 
 /// A bound connection to the first of `dcs` that accepts the bind.
@@ -57,20 +76,52 @@ async fn bind_first(
     dcs: Vec<String>,
     ctx: &ProbeContext,
 ) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
-    let (Some(user), Some(password)) = (&ctx.config.bind_user, &ctx.secrets.bind_password) else {
-        return Err(ProbeError::NeedsBind("give --bind-user USER".into()));
-    };
+    let plan = &ctx.services.bind;
+    let mut methods = Vec::new();
+    if let Some(who) = &plan.kerberos {
+        methods.push(Method::Kerberos(who.clone()));
+    }
+    if let (Some(user), Some(password)) = (&plan.simple, &ctx.secrets.bind_password) {
+        methods.push(Method::Simple(user.clone(), password.clone()));
+    }
     let transports: &[Transport] = match ctx.config.ldap_security {
         LdapSecurity::Auto => &[Transport::Ldaps, Transport::StartTls],
         LdapSecurity::Ldaps => &[Transport::Ldaps],
         LdapSecurity::Starttls => &[Transport::StartTls],
         LdapSecurity::Plain => &[Transport::Plain],
     };
-    let (user, password) = (user.clone(), password.clone());
     ctx.services
         .bind_gate
-        .pass(|| try_dcs(dcs, transports, user, password, ctx))
+        .pass(|| try_dcs(dcs, transports, methods, ctx))
         .await
+}
+
+/// Binds `ldap` with the first method that works; a simple bind's rejection ends the search.
+async fn bind_with(ldap: &mut ReadOnlyLdap, dc: &str, methods: &[Method]) -> Result<(), BindError> {
+    let mut errors = Vec::new();
+    for method in methods {
+        match method {
+            Method::Kerberos(who) => match ldap.kerberos_bind(dc).await {
+                Ok(()) => {
+                    ldap.bound_as = Some(format!("Kerberos as {}", crate::text::visible(who, &[])));
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::info!("{e}");
+                    errors.push(e);
+                }
+            },
+            Method::Simple(user, password) => {
+                ldap.bind(user, password).await?;
+                ldap.bound_as = Some(format!(
+                    "simple bind as {}",
+                    crate::text::visible(user, &[])
+                ));
+                return Ok(());
+            }
+        }
+    }
+    Err(BindError::Read(ReadError::Failed(errors.join("; "))))
 }
 
 /// Tries each DC and transport in turn; the state says what the bind taught about the
@@ -78,8 +129,7 @@ async fn bind_first(
 async fn try_dcs(
     dcs: Vec<String>,
     transports: &[Transport],
-    user: String,
-    password: String,
+    methods: Vec<Method>,
     ctx: &ProbeContext,
 ) -> (Result<(ReadOnlyLdap, Transport), ProbeError>, BindState) {
     let tls = ctx.services.tls.clone();
@@ -89,13 +139,13 @@ async fn try_dcs(
     for dc in dcs {
         for &transport in transports {
             let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
-            let (name, password) = (user.clone(), password.clone());
+            let these = methods.clone();
             let attempt = contain::attempt(transport.place(&dc), {
                 let dc = dc.clone();
                 async move {
                     let mut ldap =
                         ReadOnlyLdap::connect(&dc, transport, &ctx, Some(tls), budget).await?;
-                    match ldap.bind(&name, &password).await {
+                    match bind_with(&mut ldap, &dc, &these).await {
                         Ok(()) => Ok(Ok(ldap)),
                         Err(e) => {
                             ldap.unbind().await;
@@ -107,11 +157,15 @@ async fn try_dcs(
             match attempt.await {
                 Ok(Ok(ldap)) => return (Ok((ldap, transport)), BindState::Accepted),
                 Ok(Err(BindError::InvalidCredentials(dc))) => {
+                    let user = methods.iter().find_map(|m| match m {
+                        Method::Simple(u, _) => Some(u.as_str()),
+                        Method::Kerberos(_) => None,
+                    });
                     let why = format!(
                         "bind as {} rejected by {dc}: invalid credentials (49); check --bind-user \
                          and the password in READYSCAN_PASSWORD / --password-stdin (no other \
                          bind was tried, so the account is not locked out)",
-                        crate::text::visible(&user, &[])
+                        crate::text::visible(user.unwrap_or_default(), &[])
                     );
                     return (
                         Err(ProbeError::BindRejected(why.clone())),

@@ -98,6 +98,8 @@ pub struct ReadOnlyLdap {
     budget: ReadBudget,
     /// The DC this connection reached, as named in the scan.
     pub dc: String,
+    /// How it is bound ("Kerberos as P", "simple bind as U"), once it is.
+    pub bound_as: Option<String>,
 }
 
 impl ReadOnlyLdap {
@@ -174,6 +176,7 @@ impl ReadOnlyLdap {
             timeout: ctx.timeout,
             budget,
             dc: dc.to_string(),
+            bound_as: None,
         })
     }
 
@@ -222,6 +225,45 @@ impl ReadOnlyLdap {
                 "{}: bind failed with result {rc}: {}",
                 self.dc, result.text
             )))),
+        }
+    }
+
+    /// A Kerberos (SASL GSSAPI) bind with the current sign-in, for the SPN `ldap/<host>`. Over
+    /// TLS no SASL security layer is needed; the TLS channel binding is sent when there is one.
+    pub async fn kerberos_bind(&mut self, host: &str) -> Result<(), String> {
+        let host = host.trim_end_matches('.');
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            return Err(format!(
+                "{host}: Kerberos needs the DC's host name, not its address (give --dc NAME or \
+                 --domain NAME)"
+            ));
+        }
+        let result = self
+            .ldap
+            .with_timeout(self.timeout)
+            .sasl_gssapi_bind(host)
+            .await;
+        match result {
+            Ok(r) if r.rc == 0 => Ok(()),
+            Ok(r) => Err(format!(
+                "{}: the Kerberos bind failed with result {}: {}{}",
+                self.dc,
+                r.rc,
+                crate::text::visible(&r.text, &[]),
+                if r.rc == 8 {
+                    " (the DC wants Kerberos signing even over TLS; on a Samba DC set \
+                     \"ldap server require strong auth = allow_sasl_over_tls\", as Windows \
+                     DCs behave)"
+                } else {
+                    ""
+                }
+            )),
+            Err(LdapError::GssapiOperationError(e)) => Err(format!(
+                "{}: Kerberos: {}",
+                self.dc,
+                e.split_whitespace().collect::<Vec<_>>().join(" ")
+            )),
+            Err(e) => Err(self.explain("Kerberos bind failed", e).await.to_string()),
         }
     }
 

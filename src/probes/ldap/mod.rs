@@ -306,6 +306,7 @@ impl Probe for Directory {
     ) -> Result<Map<String, Value>, ProbeError> {
         let (ldap, transport) = connect_bound(req, ctx).await?;
         let dc = ldap.dc.clone();
+        let bound_as = ldap.bound_as.clone();
         // The forest root may be read from another DC: the read takes the scan's context along.
         let scan = ctx.clone();
         let mut out = read_bound(ldap, move |ldap| {
@@ -314,6 +315,7 @@ impl Probe for Directory {
         .await?;
         out.insert("answered_by".into(), json!(dc));
         out.insert("transport".into(), json!(transport.to_string()));
+        out.insert("bound_as".into(), json!(bound_as));
         Ok(out)
     }
 }

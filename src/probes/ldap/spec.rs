@@ -68,6 +68,7 @@ pub static DIRECTORY: ProbeSpec = ProbeSpec {
         "recycle_bin_enabled",
         "answered_by",
         "transport",
+        "bound_as",
     ],
     needs:
         "give --dc HOST and --bind-user USER (password in READYSCAN_PASSWORD or --password-stdin)",
