@@ -377,6 +377,68 @@ fn filters_work_and_page_is_complete_without_script() {
     assert!(hidden >= total - fails, "rows and empty groups are hidden");
 }
 
+/// A copy of `html` that clicks the filter `status` once loaded (the CSP allows that script too).
+fn clicking(html: &str, status: &str) -> String {
+    let click = format!("document.querySelector('[data-filter=\"{status}\"]').click();");
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(click.as_bytes()));
+    html.replacen(
+        "script-src &#x27;sha256-",
+        &format!("script-src &#x27;sha256-{hash}&#x27; &#x27;sha256-"),
+        1,
+    )
+    .replacen("</body>", &format!("<script>{click}</script></body>"), 1)
+}
+
+/// 10,000 findings (scripts/synthetic-findings.py): "All results" summarizes the big checks
+/// per status, so the page stays small, loads, and its filters still work.
+#[test]
+fn a_large_report_is_summarized_and_filters_work() {
+    if !tools_present() {
+        return;
+    }
+    let dir = workdir("large");
+    let obs = Command::new("python3")
+        .arg("scripts/synthetic-findings.py")
+        .arg("10000")
+        .output()
+        .expect("python3 runs");
+    assert!(obs.status.success());
+    std::fs::write(dir.join("obs.json"), &obs.stdout).unwrap();
+    let obs_path = dir.join("obs.json");
+    let (page, report) = report_with(&dir, &["evaluate", obs_path.to_str().unwrap()]);
+    let total = report["findings"].as_array().unwrap().len();
+    assert!(total > 10_000, "{total} findings");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("checks with more than 20 results show one row per status"));
+    let rows = html.matches("<tr data-status=").count();
+    assert!(rows < 2_000, "{rows} rows for {total} findings");
+
+    let copy = dir.join("clicked.html");
+    std::fs::write(&copy, clicking(&html, "fail")).unwrap();
+    let run = chromium(&dir, "large", &copy, &["--dump-dom".into()]);
+    let dom = &run.stdout;
+    assert!(run.console.is_empty(), "console: {:#?}", run.console);
+    assert!(dom.contains("data-filter=\"fail\" aria-pressed=\"true\""));
+    let fail_summary = regex::Regex::new(
+        r#"<tr data-status="fail" class="summary-row"><td>.*?</td><td class="subject">(\d+) subjects</td>"#,
+    )
+    .unwrap();
+    let failed: usize = fail_summary
+        .captures_iter(dom)
+        .map(|c| c[1].parse::<usize>().unwrap())
+        .sum();
+    assert!(
+        failed > 1_000,
+        "the port check's failed subjects are summed: {failed}"
+    );
+    assert!(
+        !regex::Regex::new(r#"<tr data-status="pass"( class="summary-row")?>"#)
+            .unwrap()
+            .is_match(dom),
+        "a passed row is still visible"
+    );
+}
+
 /// Proves the detectors are not blind: a planted image is blocked by the CSP (and logged),
 /// and without the CSP the same image shows up in the network log and at a loopback listener.
 #[test]

@@ -2,7 +2,12 @@
 //! trust roots and client configuration, and the HTTP client for management points. A bad
 //! `--ca-cert` fails here, once, instead of in every probe.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
 
 use rustls::{ClientConfig, RootCertStore};
 
@@ -33,6 +38,38 @@ pub struct Services {
     pub bind_gate: BindGate,
     /// Which binds the bound probes try (Kerberos, simple), decided once.
     pub bind: BindPlan,
+    /// Addresses a connect of this scan waited a whole timeout on, and source addresses.
+    connects: Connects,
+}
+
+/// What this scan learned about connecting: a faulty port costs one timeout per scan, not one
+/// per probe that touches it, and the route to a destination is looked up once.
+#[derive(Default)]
+struct Connects {
+    silent: Mutex<HashSet<SocketAddr>>,
+    sources: Mutex<HashMap<IpAddr, Option<IpAddr>>>,
+}
+
+/// A connect that got no answer within the timeout.
+#[derive(Debug, Clone, Copy)]
+pub struct Silent {
+    pub timeout: Duration,
+    /// An earlier probe of this scan waited on the same address already; this one did not.
+    pub earlier: bool,
+}
+
+impl std::fmt::Display for Silent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no answer within {}",
+            humantime::format_duration(self.timeout)
+        )?;
+        if self.earlier {
+            write!(f, " (an earlier probe of this scan waited on it)")?;
+        }
+        Ok(())
+    }
 }
 
 /// Lockout policies count failed binds: the first bind of a scan runs alone, and once a DC has
@@ -89,7 +126,54 @@ impl Services {
             http,
             bind_gate: BindGate::default(),
             bind: BindPlan::decide(config),
+            connects: Connects::default(),
         })
+    }
+
+    /// A TCP connect within `timeout`; an address that stayed silent for a whole timeout
+    /// earlier in the scan is answered at once (a dropped port is not waited on again).
+    pub async fn connect(
+        &self,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<std::io::Result<TcpStream>, Silent> {
+        let known = |s: &Mutex<HashSet<SocketAddr>>| s.lock().is_ok_and(|s| s.contains(&addr));
+        if known(&self.connects.silent) {
+            return Err(Silent {
+                timeout,
+                earlier: true,
+            });
+        }
+        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(r) => Ok(r),
+            Err(_) => {
+                if let Ok(mut silent) = self.connects.silent.lock() {
+                    silent.insert(addr);
+                }
+                Err(Silent {
+                    timeout,
+                    earlier: false,
+                })
+            }
+        }
+    }
+
+    /// The source address the kernel would pick for `dest`, looked up once per destination.
+    pub fn source_address(&self, dest: SocketAddr) -> Option<IpAddr> {
+        if let Some(known) = self
+            .connects
+            .sources
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&dest.ip()).copied())
+        {
+            return known;
+        }
+        let found = crate::probes::net::source_address(dest);
+        if let Ok(mut m) = self.connects.sources.lock() {
+            m.insert(dest.ip(), found);
+        }
+        found
     }
 
     pub fn dns(&self) -> Result<Arc<Dns>, ProbeError> {

@@ -133,6 +133,54 @@ pub struct CheckRows<'a> {
     pub severity: Severity,
     pub number: Option<usize>,
     pub findings: Vec<FindingView<'a>>,
+    /// In a large report, a check with many results shows one row per status instead.
+    pub summary: Vec<StatusRows<'a>>,
+}
+
+/// One status of a summarized check: how many subjects and the first few.
+#[derive(Serialize)]
+pub struct StatusRows<'a> {
+    pub status: Status,
+    pub status_label: &'static str,
+    pub count: usize,
+    pub first: Vec<&'a str>,
+    pub more: usize,
+}
+
+/// Past this many findings, "All results" summarizes checks with more than [`CHECK_ROWS`]
+/// results per status (the full list stays in report.json), so a browser can still open it.
+pub const ALL_RESULTS_ROWS: usize = 2_000;
+/// Rows a check keeps in a large report before it is summarized.
+pub const CHECK_ROWS: usize = 20;
+/// Subjects named per status in a summary row.
+const SUMMARY_NAMES: usize = 5;
+
+fn summarize<'a>(rows: &[FindingView<'a>]) -> Vec<StatusRows<'a>> {
+    let mut out: Vec<StatusRows<'a>> = Vec::new();
+    for r in rows {
+        let status = r.finding.status;
+        let i = match out.iter().position(|s| s.status == status) {
+            Some(i) => i,
+            None => {
+                out.push(StatusRows {
+                    status,
+                    status_label: r.status_label,
+                    count: 0,
+                    first: Vec::new(),
+                    more: 0,
+                });
+                out.len() - 1
+            }
+        };
+        let s = &mut out[i];
+        s.count += 1;
+        if s.first.len() < SUMMARY_NAMES {
+            s.first.push(&r.finding.subject);
+        } else {
+            s.more += 1;
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -167,6 +215,8 @@ pub struct Context<'a> {
     pub not_assessed_count: usize,
     pub not_assessed: Vec<FindingView<'a>>,
     pub findings_count: usize,
+    /// "All results" summarizes large checks (see [`ALL_RESULTS_ROWS`]).
+    pub summarized: bool,
     pub areas: Vec<AreaView<'a>>,
     pub demo: bool,
     pub mode_label: &'static str,
@@ -261,7 +311,14 @@ impl<'a> Context<'a> {
                             severity: f.severity,
                             number: number_of(&f.check_id),
                             findings: vec![row(f)],
+                            summary: Vec::new(),
                         }),
+                    }
+                }
+                if r.findings.len() > ALL_RESULTS_ROWS {
+                    for c in checks.iter_mut().filter(|c| c.findings.len() > CHECK_ROWS) {
+                        c.summary = summarize(&c.findings);
+                        c.findings = Vec::new();
                     }
                 }
                 AreaView {
@@ -308,6 +365,7 @@ impl<'a> Context<'a> {
             not_assessed_count: not_assessed.len(),
             not_assessed,
             findings_count: r.findings.len(),
+            summarized: r.findings.len() > ALL_RESULTS_ROWS,
             areas,
             demo: r.scan.mode == "demo",
             mode_label: match r.scan.mode.as_str() {

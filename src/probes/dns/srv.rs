@@ -181,20 +181,16 @@ impl Probe for DnsSrv {
                 .or_else(|| addrs.get(host).copied());
             let Some(ip) = ip else { continue };
             let (host, port, timeout) = (host.clone(), *port, ctx.timeout);
+            let services = ctx.services.clone();
             connects.spawn(async move {
                 let addr = SocketAddr::new(ip, port);
-                let dead = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
-                    .await
-                {
+                let dead = match services.connect(addr, timeout).await {
                     Ok(Ok(_)) => None,
                     Ok(Err(e)) if e.kind() == ErrorKind::ConnectionRefused => {
                         Some("connection refused".to_string())
                     }
                     Ok(Err(e)) => Some(e.to_string()),
-                    Err(_) => Some(format!(
-                        "no answer within {}",
-                        humantime::format_duration(timeout)
-                    )),
+                    Err(silent) => Some(silent.to_string()),
                 };
                 dead.map(|why| format!("{host}:{port} ({why})"))
             });

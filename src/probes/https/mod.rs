@@ -20,7 +20,7 @@ use tokio::net::TcpStream;
 
 use self::proxy::{env_proxy, proxy_for, ProxyEnv};
 use self::spec::{port_of, strings};
-use crate::probes::net::{cloud_hosts, resolve, role_hosts, source_address};
+use crate::probes::net::{cloud_hosts, resolve, role_hosts};
 use crate::probes::{
     cloud_not_tested, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request,
 };
@@ -138,7 +138,7 @@ async fn observe_with(
         .map_err(|e| ProbeError::Failed(format!("TCP connect to {connect_to}: {e}")))?;
     if let Ok(peer) = tcp.peer_addr() {
         out.insert("address".into(), json!(peer.to_string()));
-        if let Some(src) = source_address(peer) {
+        if let Some(src) = ctx.services.source_address(peer) {
             out.insert("source".into(), json!(src.to_string()));
         }
     }

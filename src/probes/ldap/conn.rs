@@ -113,14 +113,11 @@ impl ReadOnlyLdap {
         let port = transport.port();
         let place = transport.place(dc);
         let addr = crate::probes::net::resolve(dc, port, ctx).await?;
-        let tcp = tokio::time::timeout(ctx.timeout, tokio::net::TcpStream::connect(addr))
+        let tcp = ctx
+            .services
+            .connect(addr, ctx.timeout)
             .await
-            .map_err(|_| {
-                format!(
-                    "{place}: no answer within {}",
-                    humantime::format_duration(ctx.timeout)
-                )
-            })?
+            .map_err(|silent| format!("{place}: {silent}"))?
             .map_err(|e| format!("{place}: {e}"))?;
         let std = tcp.into_std().map_err(|e| format!("{place}: {e}"))?;
         let mut settings = LdapConnSettings::new()

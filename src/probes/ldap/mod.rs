@@ -242,51 +242,93 @@ impl Probe for RootDse {
         plan(input.config)
     }
 
-    /// Anonymous: plain LDAP first (the rootDSE is public), LDAPS if 389 is closed. Each attempt
-    /// runs in its own task: a panic inside ldap3 fails that attempt, and the next is tried.
+    /// Anonymous, over plain LDAP and LDAPS side by side (the rootDSE is public): a filtered
+    /// 389 costs no timeout when 636 answers. Plain LDAP's answer is preferred when it comes
+    /// within [`PLAIN_GRACE`] of LDAPS's, so reports do not depend on which won a close race.
+    /// Each attempt runs in its own task: a panic inside ldap3 fails that attempt only.
     async fn observe(
         &self,
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        let tls = ctx.services.tls.clone();
         let budget = ReadBudget::default();
         let mut errors = Vec::new();
         let found = dcs_for(req, ctx).await?;
         let (found_by, unresolved) = (found.by, found.unresolved);
         for dc in found.dcs {
-            for transport in [Transport::Plain, Transport::Ldaps] {
-                let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
-                let read = contain::attempt(transport.place(&dc), {
-                    let dc = dc.clone();
-                    async move {
-                        let mut ldap =
-                            ReadOnlyLdap::connect(&dc, transport, &ctx, Some(tls), budget).await?;
-                        let entry = ldap.read_entry("", ROOT_DSE_ATTRS).await;
-                        ldap.unbind().await;
-                        entry?.ok_or_else(|| format!("{dc}: the rootDSE is empty").into())
+            let read = |transport| read_root_dse(dc.clone(), transport, ctx, budget.clone());
+            let (plain, ldaps) = (read(Transport::Plain), read(Transport::Ldaps));
+            tokio::pin!(plain, ldaps);
+            let mut plain_error = None;
+            let answer = tokio::select! {
+                p = &mut plain => match p {
+                    Ok(entry) => Ok((Transport::Plain, entry)),
+                    Err(e) => {
+                        plain_error = Some(e);
+                        ldaps.await.map(|e| (Transport::Ldaps, e))
                     }
-                });
-                match read.await {
-                    Ok(entry) => {
-                        let mut out = root_dse_fields(&entry);
-                        out.insert("answered_by".into(), json!(dc));
-                        out.insert("dc_found_by".into(), json!(found_by));
-                        let names: Vec<&str> = unresolved.iter().map(|(n, _)| n.as_str()).collect();
-                        let why: Vec<&str> = unresolved.iter().map(|(_, e)| e.as_str()).collect();
-                        out.insert("unresolved_dcs".into(), json!(names));
-                        out.insert("unresolved_detail".into(), json!(why.join("; ")));
-                        out.insert("transport".into(), json!(transport.to_string()));
-                        return Ok(out);
+                },
+                l = &mut ldaps => match l {
+                    Ok(entry) => match tokio::time::timeout(PLAIN_GRACE, &mut plain).await {
+                        Ok(Ok(p)) => Ok((Transport::Plain, p)),
+                        Ok(Err(e)) => {
+                            plain_error = Some(e);
+                            Ok((Transport::Ldaps, entry))
+                        }
+                        Err(_) => Ok((Transport::Ldaps, entry)),
+                    },
+                    Err(e) => plain.await.map(|p| (Transport::Plain, p)).map_err(|p| {
+                        plain_error = Some(p);
+                        e
+                    }),
+                },
+            };
+            match answer {
+                Ok((transport, entry)) => {
+                    let mut out = root_dse_fields(&entry);
+                    out.insert("answered_by".into(), json!(dc));
+                    out.insert("dc_found_by".into(), json!(found_by));
+                    let names: Vec<&str> = unresolved.iter().map(|(n, _)| n.as_str()).collect();
+                    let why: Vec<&str> = unresolved.iter().map(|(_, e)| e.as_str()).collect();
+                    out.insert("unresolved_dcs".into(), json!(names));
+                    out.insert("unresolved_detail".into(), json!(why.join("; ")));
+                    out.insert("transport".into(), json!(transport.to_string()));
+                    return Ok(out);
+                }
+                Err(e) => {
+                    // Plain LDAP's reason first, as when the two ran one after the other.
+                    for e in plain_error.into_iter().chain([e]) {
+                        match e {
+                            // A limit ends the probe: the budget is the probe's, not the attempt's.
+                            ReadError::Limit(e) => return Err(ProbeError::Limit(e)),
+                            ReadError::Failed(e) => errors.push(e),
+                        }
                     }
-                    // A limit ends the probe: the budget is the probe's, not the attempt's.
-                    Err(ReadError::Limit(e)) => return Err(ProbeError::Limit(e)),
-                    Err(ReadError::Failed(e)) => errors.push(e),
                 }
             }
         }
         Err(ProbeError::Failed(errors.join("; ")))
     }
+}
+
+/// How long a plain LDAP rootDSE answer may trail an LDAPS one and still be preferred.
+const PLAIN_GRACE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// One anonymous rootDSE read over `transport`, in a task of its own.
+async fn read_root_dse(
+    dc: String,
+    transport: Transport,
+    ctx: &ProbeContext,
+    budget: ReadBudget,
+) -> Result<ldap3::SearchEntry, ReadError> {
+    let (ctx, tls) = (ctx.clone(), ctx.services.tls.clone());
+    contain::attempt(transport.place(&dc), async move {
+        let mut ldap = ReadOnlyLdap::connect(&dc, transport, &ctx, Some(tls), budget).await?;
+        let entry = ldap.read_entry("", ROOT_DSE_ATTRS).await;
+        ldap.unbind().await;
+        entry?.ok_or_else(|| format!("{dc}: the rootDSE is empty").into())
+    })
+    .await
 }
 
 #[async_trait]

@@ -5,12 +5,11 @@ use std::io::ErrorKind;
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
-use tokio::net::TcpStream;
 
 pub mod spec;
 
 use self::spec::port_set;
-use crate::probes::net::{cloud_hosts, resolve, role_hosts, source_address};
+use crate::probes::net::{cloud_hosts, resolve, role_hosts};
 use crate::probes::{
     cloud_not_tested, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request,
 };
@@ -84,33 +83,26 @@ impl Probe for TcpConnect {
             }
         };
         out.insert("address".into(), json!(addr.to_string()));
-        if let Some(src) = source_address(addr) {
+        if let Some(src) = ctx.services.source_address(addr) {
             out.insert("source".into(), json!(src.to_string()));
         }
-        let (state, reason) =
-            match tokio::time::timeout(ctx.timeout, TcpStream::connect(addr)).await {
-                Ok(Ok(stream)) => {
-                    // The address the kernel really used, when it differs from the route guess.
-                    if let Ok(local) = stream.local_addr() {
-                        out.insert("source".into(), json!(local.ip().to_string()));
-                    }
-                    ("open", "connected".to_string())
+        let (state, reason) = match ctx.services.connect(addr, ctx.timeout).await {
+            Ok(Ok(stream)) => {
+                // The address the kernel really used, when it differs from the route guess.
+                if let Ok(local) = stream.local_addr() {
+                    out.insert("source".into(), json!(local.ip().to_string()));
                 }
-                Ok(Err(e)) => match e.kind() {
-                    ErrorKind::ConnectionRefused => ("closed", "connection refused".to_string()),
-                    ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
-                        ("unreachable", e.to_string())
-                    }
-                    _ => return Err(ProbeError::Failed(format!("connect to {addr}: {e}"))),
-                },
-                Err(_) => (
-                    "filtered",
-                    format!(
-                        "no answer within {}",
-                        humantime::format_duration(ctx.timeout)
-                    ),
-                ),
-            };
+                ("open", "connected".to_string())
+            }
+            Ok(Err(e)) => match e.kind() {
+                ErrorKind::ConnectionRefused => ("closed", "connection refused".to_string()),
+                ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+                    ("unreachable", e.to_string())
+                }
+                _ => return Err(ProbeError::Failed(format!("connect to {addr}: {e}"))),
+            },
+            Err(silent) => ("filtered", silent.to_string()),
+        };
         out.insert("state".into(), json!(state));
         out.insert("reason".into(), json!(reason));
         Ok(out)
