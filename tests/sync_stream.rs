@@ -64,7 +64,11 @@ fn dc_stopping_mid_stream_is_an_error_with_the_count() {
     );
     assert!(!run.stderr.contains("panicked at"), "{}", run.stderr);
     let report = read_json(&out.path().join("report.json"));
-    let f = finding(&report, "sync-objects-blocking-errors", "dc.hostile.test");
+    let f = finding(
+        &report,
+        "sync-upn-invalid-characters",
+        "dc.hostile.test: sync-upn-invalid-characters",
+    );
     assert_eq!(f["status"], "error", "{f}");
     let reason = f["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("stopped after 300 objects"), "{reason}");

@@ -168,6 +168,7 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(ldap::Forest),
         Arc::new(ldap::Domain),
         Arc::new(ldap::SyncObjects),
+        Arc::new(ldap::SyncRule),
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),

@@ -28,7 +28,7 @@ pub use forest::{Domain, Forest};
 pub use limits::{ReadBudget, ReadError};
 pub use service_host::ServiceHost;
 pub use services_ad::Services;
-pub use sync::SyncObjects;
+pub use sync::{SyncObjects, SyncRule};
 
 use crate::config::ScanConfig;
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};

@@ -296,3 +296,30 @@ pub static SYNC_OBJECTS: ProbeSpec = ProbeSpec {
     check_params: no_params,
     applies: always,
 };
+
+/// `ldap.sync_rule`: one observation per synchronization rule of checks/data/sync-rules.toml
+/// for each `ldap.sync_objects` pass (zero counts included), no traffic: what the per-rule
+/// checks of checks/sync.toml judge.
+pub static SYNC_RULE: ProbeSpec = ProbeSpec {
+    name: "ldap.sync_rule",
+    summary: "Per directory-synchronization rule of one ldap.sync_objects pass: objects \
+              breaking it and the first examples",
+    fields: &[
+        "base",
+        "rule",
+        "attribute",
+        "kind",
+        "blocker",
+        "objects",
+        "objects_read",
+        "share",
+        "examples",
+        "first_objects",
+    ],
+    needs: "give --dc HOST and --bind-user USER: the rules are judged by ldap.sync_objects",
+    stage: 7,
+    reads: &["ldap.sync_objects"],
+    budget: 1,
+    check_params: no_params,
+    applies: always,
+};

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+use crate::observation::{Observation, ObservationStatus};
 use crate::probes::sync::{Entry, Forest, Pass, Rules, Summary};
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 
@@ -154,5 +155,155 @@ impl Probe for SyncObjects {
         out.insert("answered_by".into(), json!(dc));
         out.insert("transport".into(), json!(transport.to_string()));
         Ok(out)
+    }
+}
+
+/// DNs shown in a per-rule finding's remediation step (the section and the CSV list them all).
+pub const FIRST_OBJECTS: usize = 3;
+
+pub struct SyncRule;
+
+#[async_trait]
+impl Probe for SyncRule {
+    fn spec(&self) -> &'static ProbeSpec {
+        &super::spec::SYNC_RULE
+    }
+
+    fn plan(&self, input: &PlanInput<'_>) -> Vec<Request> {
+        rule_plan(input.prior, &Rules::shipped())
+    }
+
+    async fn observe(
+        &self,
+        req: &Request,
+        _ctx: &ProbeContext,
+    ) -> Result<Map<String, Value>, ProbeError> {
+        match req.fields.get("sync_error").and_then(Value::as_str) {
+            None => Ok(Map::new()),
+            Some(e) if req.fields.get("sync_kind") == Some(&json!("needs_bind")) => Err(
+                ProbeError::NeedsBind(e.trim_start_matches("needs a bind: ").into()),
+            ),
+            Some(e) => Err(ProbeError::Failed(format!(
+                "the synchronization pass failed: {e}"
+            ))),
+        }
+    }
+}
+
+/// One request per rule of the table for each pass (a rule no object breaks counts 0); a failed
+/// pass passes its reason on to every rule.
+pub fn rule_plan(prior: &[Observation], rules: &Rules) -> Vec<Request> {
+    let mut out = Vec::new();
+    for obs in prior.iter().filter(|o| o.probe == "ldap.sync_objects") {
+        if obs.status == ObservationStatus::NotApplicable {
+            continue;
+        }
+        let tallies = obs.fields.get("rules").and_then(Value::as_array);
+        let read = obs.fields.get("objects_read").and_then(Value::as_u64);
+        for (rule, attribute, kind) in rules.rule_ids() {
+            let subject = format!("{}: {rule}", obs.subject);
+            let mut f = fields(json!({
+                "base": obs.fields.get("base").cloned().unwrap_or(json!(obs.subject)),
+                "rule": rule,
+                "attribute": attribute,
+                "kind": kind,
+                "blocker": rules.is_blocker(&kind),
+            }));
+            if obs.status == ObservationStatus::Failed {
+                f.insert("sync_error".into(), json!(obs.reason));
+                f.insert("sync_kind".into(), json!(obs.kind));
+                out.push(Request { subject, fields: f });
+                continue;
+            }
+            let tally = tallies
+                .into_iter()
+                .flatten()
+                .find(|t| t.get("rule").and_then(Value::as_str) == Some(rule.as_str()));
+            let objects = tally
+                .and_then(|t| t.get("objects"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let examples = tally
+                .and_then(|t| t.get("examples"))
+                .cloned()
+                .unwrap_or(json!([]));
+            let mut first: Vec<&str> = Vec::new();
+            for dn in examples
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.get("dn").and_then(Value::as_str))
+            {
+                if !first.contains(&dn) && first.len() < FIRST_OBJECTS {
+                    first.push(dn);
+                }
+            }
+            f.insert("objects".into(), json!(objects));
+            f.insert("objects_read".into(), json!(read));
+            let share = read.map(|r| format!("of {r} objects read"));
+            f.insert("share".into(), json!(share));
+            f.insert("first_objects".into(), json!(first));
+            f.insert("examples".into(), examples);
+            out.push(Request { subject, fields: f });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_request_per_rule_with_zero_counts_and_failures_passed_on() {
+        let rules = Rules::shipped();
+        let pass = Observation::observed(
+            "ldap.sync_objects",
+            "corp.test",
+            fields(json!({
+                "base": "DC=corp,DC=test",
+                "objects_read": 7,
+                "rules": [{
+                    "rule": "sync-upn-invalid-characters", "attribute": "userPrincipalName",
+                    "blocker": true, "objects": 2,
+                    "examples": [
+                        { "dn": "CN=a,DC=corp,DC=test", "value": "a(1)@x.com" },
+                        { "dn": "CN=a,DC=corp,DC=test", "value": "a(2)@x.com" },
+                        { "dn": "CN=b,DC=corp,DC=test", "value": "b(1)@x.com" },
+                    ],
+                }],
+            })),
+        );
+        let plan = rule_plan(std::slice::from_ref(&pass), &rules);
+        assert_eq!(plan.len(), rules.rule_ids().len());
+        let upn = plan
+            .iter()
+            .find(|r| r.subject == "corp.test: sync-upn-invalid-characters")
+            .unwrap();
+        assert_eq!(upn.fields["objects"], 2);
+        assert_eq!(upn.fields["share"], "of 7 objects read");
+        assert_eq!(
+            upn.fields["first_objects"],
+            json!(["CN=a,DC=corp,DC=test", "CN=b,DC=corp,DC=test"])
+        );
+        let other = plan
+            .iter()
+            .find(|r| r.fields["rule"] == "sync-mail-duplicate")
+            .unwrap();
+        assert_eq!(other.fields["objects"], 0);
+        assert_eq!(other.fields["examples"], json!([]));
+
+        let failed = Observation::failed(
+            "ldap.sync_objects",
+            "corp.test",
+            "failed",
+            "stopped after 300 objects".into(),
+            Map::new(),
+        );
+        let plan = rule_plan(&[failed], &rules);
+        assert_eq!(plan.len(), rules.rule_ids().len());
+        assert!(plan
+            .iter()
+            .all(|r| r.fields["sync_error"] == "stopped after 300 objects"));
     }
 }
