@@ -85,17 +85,18 @@ pub async fn collect(
     vantage: String,
     show_progress: bool,
 ) -> Vec<Observation> {
+    let bar = progress_bar(show_progress);
     let ctx = Arc::new(ProbeContext {
         config: config.clone(),
         services,
         secrets,
         timeout: config.timeout,
         vantage,
+        progress: bar.clone(),
     });
     let limit = Arc::new(Semaphore::new(config.concurrency));
     // One semaphore per host (the request's `host` field), shared across stages and probes.
     let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let bar = progress_bar(show_progress);
     let mut observations: Vec<Observation> = Vec::new();
 
     let stages: BTreeSet<u8> = probes.iter().map(|p| p.spec().stage).collect();
@@ -294,7 +295,7 @@ fn progress_bar(show: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} probing {pos}/{len} {wide_bar}") {
+    if let Ok(style) = ProgressStyle::with_template("{spinner} probing {pos}/{len} {wide_bar} {msg}") {
         bar.set_style(style);
     }
     bar

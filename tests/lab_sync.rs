@@ -146,6 +146,9 @@ fn sync_objects_against_samba() {
             lab.get("LAB_DC_IP"),
             "--ldap-security",
             "ldaps",
+            // Several pages of the paged search for a few hundred objects.
+            "--sync-page-size",
+            "50",
         ])
         .args(["--bind-user", lab.get("LAB_ADMIN_USER")])
         .env("READYSCAN_PASSWORD", lab.get("LAB_ADMIN_PASSWORD"))
@@ -174,6 +177,11 @@ fn sync_objects_against_samba() {
         f["objects_read"]
     );
     assert!(f["objects_skipped"].as_u64().unwrap() >= 2);
+    // One domain: read over the domain's LDAPS port, not the global catalog.
+    assert_eq!(f["domains_in_forest"], 1, "{f}");
+    assert_eq!(f["global_catalog"], false);
+    assert_eq!(f["transport"], "LDAPS");
+    assert_eq!(f["page_size"], 50);
     let rows = f["rows"].as_array().unwrap();
     let dn = |cn: &str| format!("CN={cn},{bad}");
     let set = |cns: &[&str]| cns.iter().map(|c| dn(c)).collect::<BTreeSet<_>>();

@@ -85,6 +85,9 @@ pub struct ScanArgs {
     /// Probes running at once.
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Entries per page of the directory-synchronization pass (paged results; default 1000).
+    #[arg(long, value_name = "N")]
+    pub sync_page_size: Option<u32>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -152,6 +155,9 @@ fn flag_settings(args: &ScanArgs) -> Settings {
         timeout: args.timeout.clone().map(|t| Given::flag("--timeout", t)),
         concurrency: args.concurrency.map(|n| Given::flag("--concurrency", n)),
         per_host: args.per_host.map(|n| Given::flag("--per-host", n)),
+        sync_page_size: args
+            .sync_page_size
+            .map(|n| Given::flag("--sync-page-size", n)),
         domains: each("--domain", &args.domains),
         dcs: each("--dc", &args.dcs),
         dns_servers: each("--dns-server", &args.dns_servers),

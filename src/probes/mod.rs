@@ -84,6 +84,9 @@ pub struct ProbeContext {
     pub timeout: Duration,
     /// Where the scan runs from: host name, so reports from several places can be told apart.
     pub vantage: String,
+    /// The scan's progress line (hidden unless stderr is a terminal and not --quiet): a long
+    /// probe such as the synchronization pass says how far it is in its message.
+    pub progress: indicatif::ProgressBar,
 }
 
 /// Why a probe could not observe its subject. The text reaches the report as the reason.

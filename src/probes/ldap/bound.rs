@@ -40,7 +40,19 @@ pub async fn connect_bound(
                 .into(),
         ));
     }
-    bind_first(dcs_for(req, ctx).await?.dcs, ctx).await
+    bind_first(dcs_for(req, ctx).await?.dcs, ctx, false).await
+}
+
+/// [`connect_bound`] to the global catalog port of the request's DCs (3269 LDAPS, 3268 plain
+/// or StartTLS): a read of every domain of the forest.
+pub async fn connect_bound_gc(
+    req: &Request,
+    ctx: &ProbeContext,
+) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
+    if ctx.config.bind_user.is_none() || ctx.secrets.bind_password.is_none() {
+        return Err(ProbeError::NeedsBind("give --bind-user USER".into()));
+    }
+    bind_first(dcs_for(req, ctx).await?.dcs, ctx, true).await
 }
 
 /// A bound connection to the domain `dns_name` itself (its name resolves to its DCs), with the
@@ -49,13 +61,14 @@ pub(crate) async fn connect_bound_to(
     dns_name: &str,
     ctx: &ProbeContext,
 ) -> Result<ReadOnlyLdap, ProbeError> {
-    Ok(bind_first(vec![dns_name.to_string()], ctx).await?.0)
+    Ok(bind_first(vec![dns_name.to_string()], ctx, false).await?.0)
 }
 
 /// A bound connection to the first of `dcs` that accepts the bind.
 async fn bind_first(
     dcs: Vec<String>,
     ctx: &ProbeContext,
+    gc: bool,
 ) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
     let (Some(user), Some(password)) = (&ctx.config.bind_user, &ctx.secrets.bind_password) else {
         return Err(ProbeError::NeedsBind("give --bind-user USER".into()));
@@ -69,7 +82,7 @@ async fn bind_first(
     let (user, password) = (user.clone(), password.clone());
     ctx.services
         .bind_gate
-        .pass(|| try_dcs(dcs, transports, user, password, ctx))
+        .pass(|| try_dcs(dcs, transports, user, password, ctx, gc))
         .await
 }
 
@@ -81,6 +94,7 @@ async fn try_dcs(
     user: String,
     password: String,
     ctx: &ProbeContext,
+    gc: bool,
 ) -> (Result<(ReadOnlyLdap, Transport), ProbeError>, BindState) {
     let tls = ctx.services.tls.clone();
     let budget = ReadBudget::default();
@@ -90,11 +104,13 @@ async fn try_dcs(
         for &transport in transports {
             let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
             let (name, password) = (user.clone(), password.clone());
-            let attempt = contain::attempt(transport.place(&dc), {
+            let port = transport.port_for(gc);
+            let attempt = contain::attempt(transport.place_at(&dc, port), {
                 let dc = dc.clone();
                 async move {
                     let mut ldap =
-                        ReadOnlyLdap::connect(&dc, transport, &ctx, Some(tls), budget).await?;
+                        ReadOnlyLdap::connect_at(&dc, transport, port, &ctx, Some(tls), budget)
+                            .await?;
                     match ldap.bind(&name, &password).await {
                         Ok(()) => Ok(Ok(ldap)),
                         Err(e) => {

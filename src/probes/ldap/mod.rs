@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 pub(crate) use bound::connect_bound_to;
-pub use bound::{connect_bound, read_bound, BoxedRead};
+pub use bound::{connect_bound, connect_bound_gc, read_bound, BoxedRead};
 pub use computers::{Computers, OsRelease};
 pub use conn::{BindError, ReadOnlyLdap, Transport};
 pub use contain::in_ldap_client;

@@ -282,6 +282,8 @@ pub static SYNC_OBJECTS: ProbeSpec = ProbeSpec {
         "rules_source",
         "base",
         "page_size",
+        "domains_in_forest",
+        "global_catalog",
         "answered_by",
         "transport",
     ],

@@ -8,18 +8,58 @@ use crate::observation::{Observation, ObservationStatus};
 use crate::probes::sync::{Entry, Forest, Pass, Rules, Summary};
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};
 
-use super::{all, connect_bound, first, read_bound, ReadError, ReadOnlyLdap};
+use super::{all, connect_bound, connect_bound_gc, first, read_bound, ReadError, ReadOnlyLdap};
 
 pub struct SyncObjects;
 
-/// The default page of the paged-results control (IdFix's and AD's MaxPageSize default).
-pub const PAGE_SIZE: i32 = 1000;
 /// Fix-list rows kept in the observation; more are counted as dropped.
 pub const ROW_LIMIT: usize = 50_000;
 /// Duplicate sets whose first holder is looked up by value after the pass.
 pub const LOOKUPS: usize = 1000;
 
-const FILTER: &str = "(|(objectClass=user)(objectClass=group)(objectClass=contact))";
+/// Users, groups and contacts; computer is a subclass of user and is left out.
+pub const FILTER: &str =
+    "(|(&(objectClass=user)(!(objectClass=computer)))(objectClass=group)(objectClass=contact))";
+
+/// systemFlags of a crossRef naming a domain NC (FLAG_CR_NTDS_DOMAIN, MS-ADTS 2.2.18).
+const CR_NTDS_DOMAIN: i64 = 0x2;
+
+/// Read over the global catalog when the forest has more than one domain: one pass sees every
+/// domain's objects (and duplicates across them); else the domain itself.
+pub fn use_global_catalog(domains: usize) -> bool {
+    domains > 1
+}
+
+/// Where the pass reads: the domain's NC, or the whole global catalog (base "").
+pub fn search_base(base: &str, global_catalog: bool) -> &str {
+    if global_catalog {
+        ""
+    } else {
+        base
+    }
+}
+
+/// The domains of the forest (domain crossRefs under CN=Partitions); 1 when unreadable.
+pub async fn forest_domains(ldap: &mut ReadOnlyLdap) -> Result<usize, ReadError> {
+    let Some(dse) = ldap.read_entry("", &["configurationNamingContext"]).await? else {
+        return Ok(1);
+    };
+    let Some(config) = first(&dse, "configurationNamingContext") else {
+        return Ok(1);
+    };
+    let crossrefs = ldap
+        .search(
+            &format!("CN=Partitions,{config}"),
+            "(objectClass=crossRef)",
+            &["systemFlags"],
+        )
+        .await?;
+    let domains = crossrefs
+        .iter()
+        .filter(|c| super::int(c, "systemFlags").is_some_and(|f| f & CR_NTDS_DOMAIN != 0))
+        .count();
+    Ok(domains.max(1))
+}
 
 pub fn entry_of(e: ldap3::SearchEntry) -> Entry {
     let object_class = all(&e, "objectClass").pop().unwrap_or_default();
@@ -36,7 +76,12 @@ pub fn entry_of(e: ldap3::SearchEntry) -> Entry {
 }
 
 /// The whole pass on one bound connection: stream, then look up first holders of duplicates.
-pub async fn read_sync(ldap: &mut ReadOnlyLdap, page: i32) -> Result<(Summary, String), ReadError> {
+pub async fn read_sync(
+    ldap: &mut ReadOnlyLdap,
+    page: i32,
+    global_catalog: bool,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<(Summary, String), ReadError> {
     let root = ldap.read_entry("", &["defaultNamingContext"]).await?;
     let base = root
         .as_ref()
@@ -47,22 +92,32 @@ pub async fn read_sync(ldap: &mut ReadOnlyLdap, page: i32) -> Result<(Summary, S
     let names = rules.attributes_to_read();
     let attrs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut pass = Pass::new(&rules, Forest { suffixes }, ROW_LIMIT);
+    let under = search_base(&base, global_catalog).to_string();
     let streamed = ldap
-        .search_each(&base, FILTER, &attrs, page, |e| {
+        .search_each(&under, FILTER, &attrs, page, |e| {
             pass.feed(&entry_of(e));
+            if pass.read() % 256 == 0 {
+                progress(pass.read());
+            }
             Ok(())
         })
         .await;
+    progress(pass.read());
     if let Err(e) = streamed {
         let read = pass.read();
+        let place = if global_catalog {
+            "the global catalog".to_string()
+        } else {
+            base.clone()
+        };
         return Err(ReadError::Failed(format!(
-            "the synchronization pass under {base} stopped after {read} objects: {e}"
+            "the synchronization pass under {place} stopped after {read} objects: {e}"
         )));
     }
     for (ordinal, attr, value, others) in pass.pending().into_iter().take(LOOKUPS) {
         let filter = format!("({attr}={})", ldap3::ldap_escape(value.as_str()));
         let mut holders = Vec::new();
-        ldap.search_each(&base, &filter, &["distinguishedName"], page, |e| {
+        ldap.search_each(&under, &filter, &["distinguishedName"], page, |e| {
             holders.push(e.dn);
             Ok(())
         })
@@ -90,6 +145,17 @@ async fn upn_suffixes(ldap: &mut ReadOnlyLdap, base: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The progress message during the pass: objects read so far and the rate.
+pub fn progress_text(read: u64, elapsed: std::time::Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        (read as f64 / secs).round() as u64
+    } else {
+        0
+    };
+    format!("directory sync: {read} objects read ({rate}/s)")
 }
 
 pub fn summary_fields(s: &Summary, rules: &Rules) -> Map<String, Value> {
@@ -143,15 +209,56 @@ impl Probe for SyncObjects {
         req: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
+        let page = i32::try_from(ctx.config.sync_page_size).unwrap_or(i32::MAX);
+        let bar = ctx.progress.clone();
+        let started = std::time::Instant::now();
+        let ticker = |bar: indicatif::ProgressBar| {
+            move |n: u64| bar.set_message(progress_text(n, started.elapsed()))
+        };
+        // One connection when the forest has one domain: count its domains, then stream.
         let (ldap, transport) = connect_bound(req, ctx).await?;
-        let dc = ldap.dc.clone();
-        let (summary, base) = read_bound(ldap, move |ldap| {
-            Box::pin(async move { read_sync(ldap, PAGE_SIZE).await })
+        let mut dc = ldap.dc.clone();
+        let mut tick = ticker(bar.clone());
+        let first = read_bound(ldap, move |ldap| {
+            Box::pin(async move {
+                // A forest whose partitions cannot be read is read as one domain.
+                let domains = forest_domains(ldap).await.ok();
+                if use_global_catalog(domains.unwrap_or(1)) {
+                    return Ok((domains, None));
+                }
+                let pass = read_sync(ldap, page, false, &mut tick).await?;
+                Ok((domains, Some(pass)))
+            })
         })
-        .await?;
+        .await;
+        let (domains, pass) = match first {
+            Ok(v) => v,
+            Err(e) => {
+                bar.set_message("");
+                return Err(e);
+            }
+        };
+        let gc = pass.is_none();
+        let (read, transport) = match pass {
+            Some(p) => (Ok(p), transport),
+            None => {
+                let (ldap, transport) = connect_bound_gc(req, ctx).await?;
+                dc = ldap.dc.clone();
+                let mut tick = ticker(bar.clone());
+                let read = read_bound(ldap, move |ldap| {
+                    Box::pin(async move { read_sync(ldap, page, true, &mut tick).await })
+                })
+                .await;
+                (read, transport)
+            }
+        };
+        bar.set_message("");
+        let (summary, base) = read?;
         let mut out = summary_fields(&summary, &Rules::shipped());
         out.insert("base".into(), json!(base));
-        out.insert("page_size".into(), json!(PAGE_SIZE));
+        out.insert("page_size".into(), json!(page));
+        out.insert("domains_in_forest".into(), json!(domains));
+        out.insert("global_catalog".into(), json!(gc));
         out.insert("answered_by".into(), json!(dc));
         out.insert("transport".into(), json!(transport.to_string()));
         Ok(out)
@@ -253,6 +360,37 @@ pub fn rule_plan(prior: &[Observation], rules: &Rules) -> Vec<Request> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn global_catalog_only_for_a_forest_of_several_domains() {
+        assert!(!use_global_catalog(0));
+        assert!(!use_global_catalog(1));
+        assert!(use_global_catalog(2));
+        assert_eq!(search_base("DC=corp,DC=test", false), "DC=corp,DC=test");
+        assert_eq!(search_base("DC=corp,DC=test", true), "");
+        use super::super::Transport;
+        assert_eq!(Transport::Ldaps.port_for(true), 3269);
+        assert_eq!(Transport::StartTls.port_for(true), 3268);
+        assert_eq!(Transport::Plain.port_for(true), 3268);
+        assert_eq!(Transport::Ldaps.port_for(false), 636);
+        assert_eq!(Transport::Plain.port_for(false), 389);
+    }
+
+    #[test]
+    fn the_filter_leaves_computers_out() {
+        assert!(FILTER.contains("(&(objectClass=user)(!(objectClass=computer)))"));
+        assert!(FILTER.contains("(objectClass=group)") && FILTER.contains("(objectClass=contact)"));
+    }
+
+    #[test]
+    fn progress_says_objects_and_rate() {
+        let t = progress_text(5000, std::time::Duration::from_secs(2));
+        assert_eq!(t, "directory sync: 5000 objects read (2500/s)");
+        assert_eq!(
+            progress_text(0, std::time::Duration::ZERO),
+            "directory sync: 0 objects read (0/s)"
+        );
+    }
 
     #[test]
     fn one_request_per_rule_with_zero_counts_and_failures_passed_on() {
