@@ -88,6 +88,10 @@ pub struct ScanArgs {
     /// Entries per page of the directory-synchronization pass (paged results; default 1000).
     #[arg(long, value_name = "N")]
     pub sync_page_size: Option<u32>,
+    /// Judge only the checks of this probe and of the probes derived from it (repeatable), e.g.
+    /// `--probe ldap.sync_objects` for the synchronization pass alone (benchmarks).
+    #[arg(long = "probe", value_name = "NAME")]
+    pub probes: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -95,7 +99,8 @@ pub struct ScanArgs {
 pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
     // Every input is checked before the network is touched: a typo must not cost a scan.
     args.output.formats()?;
-    let catalog = load_catalog(args.output.checks.as_deref())?;
+    let mut catalog = load_catalog(args.output.checks.as_deref())?;
+    only_probes(&mut catalog, &args.probes)?;
     let today = OffsetDateTime::now_utc().date();
     let scopes = args.output.scopes()?;
     let demo_baseline = if args.demo && args.output.rerun.baseline.is_none() {
@@ -121,6 +126,29 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
         set.scan.config.scopes = scopes;
     }
     finish(set, &catalog, today, &args.output, rerun, quiet)
+}
+
+/// `--probe NAME`: keep the checks of those probes and of the probes that read them.
+fn only_probes(catalog: &mut readyscan::catalog::Catalog, names: &[String]) -> anyhow::Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    for n in names {
+        if readyscan::probes::index::spec(n).is_none() {
+            anyhow::bail!("--probe {n}: no such probe (readyscan checks list names each check's probe)");
+        }
+    }
+    let wanted = |probe: &str| {
+        names.iter().any(|n| n == probe)
+            || readyscan::probes::index::spec(probe)
+                .is_some_and(|s| s.reads.iter().any(|r| names.iter().any(|n| n == r)))
+    };
+    catalog.checks.retain(|c| wanted(&c.probe));
+    let kept: Vec<String> = catalog.checks.iter().map(|c| c.id.clone()).collect();
+    for c in &mut catalog.checks {
+        c.depends_on.retain(|d| kept.contains(d));
+    }
+    Ok(())
 }
 
 /// The config file, then the flags over it, validated once.
