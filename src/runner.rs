@@ -295,7 +295,9 @@ fn progress_bar(show: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} probing {pos}/{len} {wide_bar} {msg}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} probing {pos}/{len} {wide_bar} {msg}")
+    {
         bar.set_style(style);
     }
     bar

@@ -516,7 +516,10 @@ fn one_sync_check_per_rule_of_the_table() {
         let a = rules.attribute(attribute).unwrap();
         if kind == "too-long" {
             let max = a.max_length.unwrap().to_string();
-            assert!(k.title.contains(&max) && k.expected.contains(&max), "{rule}");
+            assert!(
+                k.title.contains(&max) && k.expected.contains(&max),
+                "{rule}"
+            );
         }
         if kind != "non-routable-suffix" {
             assert_eq!(k.reference, a.source, "{rule}");

@@ -637,7 +637,9 @@ fn sync_page_size_out_of_bounds_is_exit_2_naming_the_flag_or_line() {
             .code(2);
         let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
         assert!(
-            stderr.contains(&format!("--sync-page-size: {n} is not a page size from 1 to 100000")),
+            stderr.contains(&format!(
+                "--sync-page-size: {n} is not a page size from 1 to 100000"
+            )),
             "{stderr}"
         );
     }
@@ -651,6 +653,9 @@ fn sync_page_size_out_of_bounds_is_exit_2_naming_the_flag_or_line() {
         .assert()
         .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
-    assert!(stderr.contains("scan.toml:2:18: sync_page_size: 0 is not a page size"), "{stderr}");
+    assert!(
+        stderr.contains("scan.toml:2:18: sync_page_size: 0 is not a page size"),
+        "{stderr}"
+    );
     assert!(!out.join("report.json").exists());
 }

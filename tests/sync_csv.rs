@@ -62,7 +62,12 @@ fn demo_fix_list_parses_back() {
         .unwrap()
         .iter()
         .filter(|f| f["check_id"].as_str().unwrap().starts_with("sync-"))
-        .map(|f| (f["check_id"].as_str().unwrap(), f["status"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["check_id"].as_str().unwrap(),
+                f["status"].as_str().unwrap(),
+            )
+        })
         .filter(|(_, s)| *s != "pass")
         .collect::<std::collections::BTreeSet<_>>();
     // The demo's before state: one finding per broken rule, the others pass.

@@ -135,7 +135,9 @@ fn only_probes(catalog: &mut readyscan::catalog::Catalog, names: &[String]) -> a
     }
     for n in names {
         if readyscan::probes::index::spec(n).is_none() {
-            anyhow::bail!("--probe {n}: no such probe (readyscan checks list names each check's probe)");
+            anyhow::bail!(
+                "--probe {n}: no such probe (readyscan checks list names each check's probe)"
+            );
         }
     }
     let wanted = |probe: &str| {

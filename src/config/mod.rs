@@ -69,7 +69,10 @@ pub struct ScanConfig {
     pub cloud_endpoints: bool,
     /// Page size of the synchronization pass (`--sync-page-size`); left out of report.json at
     /// its default.
-    #[serde(default = "default_sync_page_size", skip_serializing_if = "is_default_page")]
+    #[serde(
+        default = "default_sync_page_size",
+        skip_serializing_if = "is_default_page"
+    )]
     pub sync_page_size: u32,
 }
 

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    check_concurrency, check_sync_page_size, configmgr_build, parse_addr, parse_dns_server, parse_scopes, parse_target,
-    parse_timeout, LdapSecurity, ScanConfig,
+    check_concurrency, check_sync_page_size, configmgr_build, parse_addr, parse_dns_server,
+    parse_scopes, parse_target, parse_timeout, LdapSecurity, ScanConfig,
 };
 use crate::diagnostic::{line_col, Diagnostic, Diagnostics};
 

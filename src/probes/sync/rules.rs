@@ -134,7 +134,11 @@ impl Rules {
             ];
             for (kind, applies) in kinds {
                 if applies {
-                    out.push((format!("sync-{}-{kind}", a.id), a.name.clone(), kind.to_string()));
+                    out.push((
+                        format!("sync-{}-{kind}", a.id),
+                        a.name.clone(),
+                        kind.to_string(),
+                    ));
                 }
             }
         }

@@ -352,7 +352,12 @@ fn every_reported_rule_is_an_enumerated_rule() {
         let attrs: Vec<(String, Vec<String>)> = r
             .attribute
             .iter()
-            .map(|a| (a.name.clone(), vec![v.to_string(), format!("{}@{v}", "y".repeat(70))]))
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    vec![v.to_string(), format!("{}@{v}", "y".repeat(70))],
+                )
+            })
             .collect();
         for _ in 0..2 {
             let e = Entry {
@@ -369,7 +374,10 @@ fn every_reported_rule_is_an_enumerated_rule() {
         assert!(known.contains(&t.rule), "{} is not enumerated", t.rule);
         seen.insert(t.rule);
     }
-    assert!(seen.len() >= 20, "hostile values break most rules: {seen:?}");
+    assert!(
+        seen.len() >= 20,
+        "hostile values break most rules: {seen:?}"
+    );
     assert!(known.contains("sync-upn-invalid-characters"));
     assert!(known.contains("sync-upn-non-routable-suffix"));
     assert!(known.contains("sync-proxyaddresses-duplicate"));
