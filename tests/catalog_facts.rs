@@ -488,3 +488,71 @@ fn checks_show_prints_ports_filter_and_dependencies() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("depends on:  net-dc-ports"), "{text}");
 }
+
+/// checks/sync.toml (written by scripts/gen-sync-checks) has exactly one check per rule the
+/// engine can report (checks/data/sync-rules.toml), with the table's severity, limit and source;
+/// each is judged on its own rule's ldap.sync_rule observation.
+#[test]
+fn one_sync_check_per_rule_of_the_table() {
+    use readyscan::probes::sync::Rules;
+    let c = catalog();
+    let rules = Rules::shipped();
+    let ids = rules.rule_ids();
+    let checks: Vec<&Check> = c
+        .checks
+        .iter()
+        .filter(|k| k.probe == "ldap.sync_rule")
+        .collect();
+    assert_eq!(checks.len(), ids.len(), "one check per rule");
+    for (rule, attribute, kind) in &ids {
+        let k = check(&c, rule);
+        assert_eq!(k.filter.get("rule"), Some(&json!(rule)), "{rule}");
+        let want = if rules.is_blocker(kind) {
+            Severity::Blocker
+        } else {
+            Severity::Warning
+        };
+        assert_eq!(k.severity, want, "{rule}");
+        let a = rules.attribute(attribute).unwrap();
+        if kind == "too-long" {
+            let max = a.max_length.unwrap().to_string();
+            assert!(
+                k.title.contains(&max) && k.expected.contains(&max),
+                "{rule}"
+            );
+        }
+        if kind != "non-routable-suffix" {
+            assert_eq!(k.reference, a.source, "{rule}");
+            assert_eq!(k.community, a.community, "{rule}");
+        }
+        if a.differs.is_some() && kind == "invalid-characters" {
+            assert!(k.expected.contains("this follows Microsoft"), "{rule}");
+        }
+    }
+    assert!(
+        !c.checks.iter().any(|k| k.probe == "ldap.sync_objects"),
+        "the aggregate checks were replaced by the per-rule ones"
+    );
+    // The rule's count decides; another rule's observation is not this check's.
+    let rule_obs = |rule: &str, objects: u64| {
+        obs(
+            "ldap.sync_rule",
+            &format!("corp.test: {rule}"),
+            json!({ "rule": rule, "objects": objects, "share": "of 10 objects read" }),
+        )
+    };
+    let upn = "sync-upn-invalid-characters";
+    let found = judge(
+        &c,
+        upn,
+        &[rule_obs(upn, 2), rule_obs("sync-upn-too-long", 0)],
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].status, Status::Fail);
+    assert_eq!(found[0].observed.as_deref(), Some("2 (of 10 objects read)"));
+    assert_eq!(status(&c, upn, rule_obs(upn, 0)), Status::Pass);
+    assert_eq!(
+        status(&c, "sync-upn-too-long", rule_obs("sync-upn-too-long", 1)),
+        Status::Warn
+    );
+}

@@ -642,3 +642,40 @@ fn verbose_shows_readyscan_steps_without_escape_codes() {
         "no colour codes when stderr is not a terminal"
     );
 }
+
+#[test]
+fn sync_page_size_out_of_bounds_is_exit_2_naming_the_flag_or_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for n in ["0", "100001"] {
+        let assert = readyscan()
+            .args(["scan", "--dc", "127.0.0.1", "--scope", "core"])
+            .args(["--sync-page-size", n])
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(&format!(
+                "--sync-page-size: {n} is not a page size from 1 to 100000"
+            )),
+            "{stderr}"
+        );
+    }
+    let conf = dir.path().join("scan.toml");
+    std::fs::write(&conf, "dcs = [\"127.0.0.1\"]\nsync_page_size = 0\n").unwrap();
+    let assert = readyscan()
+        .args(["scan", "--scope", "core", "--config"])
+        .arg(&conf)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("scan.toml:2:18: sync_page_size: 0 is not a page size"),
+        "{stderr}"
+    );
+    assert!(!out.join("report.json").exists());
+}

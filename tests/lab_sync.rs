@@ -100,6 +100,10 @@ fn sync_objects_against_samba() {
         "legacy$",
         &[("userPrincipalName", "lg(1)@contoso.com")],
     );
+    // A computer is a subclass of user: the pass's filter leaves it out, broken UPN or not.
+    ldif += &format!(
+        "dn: CN=pcbad,{bad}\nobjectClass: computer\nsAMAccountName: pcbad$\nuserPrincipalName: pc(1)@contoso.com\n\n"
+    );
     for i in 0..200 {
         let cn = format!("clean{i}");
         ldif += &user(
@@ -142,6 +146,9 @@ fn sync_objects_against_samba() {
             lab.get("LAB_DC_IP"),
             "--ldap-security",
             "ldaps",
+            // Several pages of the paged search for a few hundred objects.
+            "--sync-page-size",
+            "50",
         ])
         .args(["--bind-user", lab.get("LAB_ADMIN_USER")])
         .env("READYSCAN_PASSWORD", lab.get("LAB_ADMIN_PASSWORD"))
@@ -170,6 +177,11 @@ fn sync_objects_against_samba() {
         f["objects_read"]
     );
     assert!(f["objects_skipped"].as_u64().unwrap() >= 2);
+    // One domain: read over the domain's LDAPS port, not the global catalog.
+    assert_eq!(f["domains_in_forest"], 1, "{f}");
+    assert_eq!(f["global_catalog"], false);
+    assert_eq!(f["transport"], "LDAPS");
+    assert_eq!(f["page_size"], 50);
     let rows = f["rows"].as_array().unwrap();
     let dn = |cn: &str| format!("CN={cn},{bad}");
     let set = |cns: &[&str]| cns.iter().map(|c| dn(c)).collect::<BTreeSet<_>>();
@@ -227,6 +239,52 @@ fn sync_objects_against_samba() {
             .unwrap_or_else(|| panic!("no finding {id}"))
             .clone()
     };
-    assert_eq!(finding("sync-objects-blocking-errors")["status"], "fail");
-    assert_eq!(finding("sync-objects-warnings")["status"], "warn");
+    // One finding per rule: its status, object count and example DNs are the planted ones.
+    let planted: &[(&str, &str, &[&str])] = &[
+        ("sync-upn-invalid-characters", "fail", &["badchars"]),
+        ("sync-upn-non-routable-suffix", "fail", &["nonroutable"]),
+        (
+            "sync-proxyaddresses-duplicate",
+            "fail",
+            &["dupa", "dupb", "dupc"],
+        ),
+        ("sync-mail-duplicate", "fail", &["maila", "mailb"]),
+        ("sync-samaccountname-too-long", "warn", &["longname"]),
+    ];
+    let read = f["objects_read"].as_u64().unwrap();
+    for (rule, status, cns) in planted {
+        let x = finding(rule);
+        assert_eq!(x["status"], *status, "{x}");
+        assert_eq!(
+            x["observed"],
+            format!("{} (of {read} objects read)", cns.len()),
+            "{x}"
+        );
+        let rule_obs = report["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["probe"] == "ldap.sync_rule" && o["fields"]["rule"] == *rule)
+            .unwrap_or_else(|| panic!("no ldap.sync_rule observation for {rule}"));
+        let examples = rule_obs["fields"]["examples"].as_array().unwrap();
+        assert_eq!(dns(examples, rule), set(cns), "{rule}");
+    }
+    // Every other rule passes: no false positives on the clean, skipped or computer objects.
+    let sync_findings: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["check_id"].as_str().unwrap().starts_with("sync-"))
+        .collect();
+    assert_eq!(sync_findings.len(), 35, "one finding per rule");
+    for x in sync_findings {
+        if !planted.iter().any(|(r, _, _)| x["check_id"] == *r) {
+            assert_eq!(x["status"], "pass", "{x}");
+        }
+    }
+    assert!(
+        rows.iter()
+            .all(|r| !r["dn"].as_str().unwrap().contains("CN=pcbad")),
+        "a computer object was judged"
+    );
 }

@@ -89,6 +89,13 @@ pub struct ScanArgs {
     /// Probes running at once.
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Entries per page of the directory-synchronization pass (paged results; default 1000).
+    #[arg(long, value_name = "N")]
+    pub sync_page_size: Option<u32>,
+    /// Judge only the checks of this probe and of the probes derived from it (repeatable), e.g.
+    /// `--probe ldap.sync_objects` for the synchronization pass alone (benchmarks).
+    #[arg(long = "probe", value_name = "NAME")]
+    pub probes: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -96,7 +103,8 @@ pub struct ScanArgs {
 pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
     // Every input is checked before the network is touched: a typo must not cost a scan.
     args.output.formats()?;
-    let catalog = load_catalog(args.output.checks.as_deref())?;
+    let mut catalog = load_catalog(args.output.checks.as_deref())?;
+    only_probes(&mut catalog, &args.probes)?;
     let today = OffsetDateTime::now_utc().date();
     let scopes = args.output.scopes()?;
     let demo_baseline = if args.demo && args.output.rerun.baseline.is_none() {
@@ -139,6 +147,31 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Exit> {
     finish(set, &catalog, today, &args.output, rerun, quiet)
 }
 
+/// `--probe NAME`: keep the checks of those probes and of the probes that read them.
+fn only_probes(catalog: &mut readyscan::catalog::Catalog, names: &[String]) -> anyhow::Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    for n in names {
+        if readyscan::probes::index::spec(n).is_none() {
+            anyhow::bail!(
+                "--probe {n}: no such probe (readyscan checks list names each check's probe)"
+            );
+        }
+    }
+    let wanted = |probe: &str| {
+        names.iter().any(|n| n == probe)
+            || readyscan::probes::index::spec(probe)
+                .is_some_and(|s| s.reads.iter().any(|r| names.iter().any(|n| n == r)))
+    };
+    catalog.checks.retain(|c| wanted(&c.probe));
+    let kept: Vec<String> = catalog.checks.iter().map(|c| c.id.clone()).collect();
+    for c in &mut catalog.checks {
+        c.depends_on.retain(|d| kept.contains(d));
+    }
+    Ok(())
+}
+
 /// The config file, then the flags over it, validated once.
 fn scan_config(args: &ScanArgs) -> anyhow::Result<ScanConfig> {
     let file = match &args.config {
@@ -171,6 +204,9 @@ fn flag_settings(args: &ScanArgs) -> Settings {
         timeout: args.timeout.clone().map(|t| Given::flag("--timeout", t)),
         concurrency: args.concurrency.map(|n| Given::flag("--concurrency", n)),
         per_host: args.per_host.map(|n| Given::flag("--per-host", n)),
+        sync_page_size: args
+            .sync_page_size
+            .map(|n| Given::flag("--sync-page-size", n)),
         domains: each("--domain", &args.domains),
         dcs: each("--dc", &args.dcs),
         dns_servers: each("--dns-server", &args.dns_servers),

@@ -18,6 +18,11 @@ use crate::vocab::{DEFAULT_SCOPES, SCOPES};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_CONCURRENCY: usize = 64;
 pub const DEFAULT_PER_HOST: usize = 8;
+/// Entries per page of the synchronization pass's paged search (AD's default MaxPageSize; a DC
+/// returns at most its own MaxPageSize per page whatever is asked).
+pub const DEFAULT_SYNC_PAGE_SIZE: u32 = 1000;
+/// The largest page accepted: more is a typo, and a page is held in memory while it is judged.
+pub const MAX_SYNC_PAGE_SIZE: u32 = 100_000;
 
 /// The scan target and limits. Serialized into the report: it must never hold a secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -67,6 +72,21 @@ pub struct ScanConfig {
     /// so no scan reaches the Internet without the admin saying so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cloud_endpoints: bool,
+    /// Page size of the synchronization pass (`--sync-page-size`); left out of report.json at
+    /// its default.
+    #[serde(
+        default = "default_sync_page_size",
+        skip_serializing_if = "is_default_page"
+    )]
+    pub sync_page_size: u32,
+}
+
+fn default_sync_page_size() -> u32 {
+    DEFAULT_SYNC_PAGE_SIZE
+}
+
+fn is_default_page(n: &u32) -> bool {
+    *n == DEFAULT_SYNC_PAGE_SIZE
 }
 
 /// How readyscan binds to a DC for the reads beyond the rootDSE.
@@ -147,6 +167,7 @@ impl Default for ScanConfig {
             resolve: BTreeMap::new(),
             resolve_port: BTreeMap::new(),
             cloud_endpoints: false,
+            sync_page_size: DEFAULT_SYNC_PAGE_SIZE,
         }
     }
 }
@@ -166,6 +187,15 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
         return Err(format!("\"{s}\" is longer than the 1h maximum"));
     }
     Ok(d)
+}
+
+pub fn check_sync_page_size(n: u32) -> Result<u32, String> {
+    if n == 0 || n > MAX_SYNC_PAGE_SIZE {
+        return Err(format!(
+            "{n} is not a page size from 1 to {MAX_SYNC_PAGE_SIZE} (default {DEFAULT_SYNC_PAGE_SIZE})"
+        ));
+    }
+    Ok(n)
 }
 
 pub fn check_concurrency(n: usize) -> Result<usize, String> {

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    check_concurrency, configmgr_build, parse_addr, parse_dns_server, parse_scopes, parse_target,
-    parse_timeout, BindMethod, LdapSecurity, ScanConfig,
+    check_concurrency, check_sync_page_size, configmgr_build, parse_addr, parse_dns_server,
+    parse_scopes, parse_target, parse_timeout, BindMethod, LdapSecurity, ScanConfig,
 };
 use crate::diagnostic::{line_col, Diagnostic, Diagnostics};
 
@@ -79,6 +79,7 @@ pub struct Settings {
     pub timeout: Option<Given<String>>,
     pub concurrency: Option<Given<usize>>,
     pub per_host: Option<Given<usize>>,
+    pub sync_page_size: Option<Given<u32>>,
     pub domains: Vec<Given<String>>,
     pub dcs: Vec<Given<String>>,
     pub dns_servers: Vec<Given<String>>,
@@ -107,6 +108,7 @@ struct RawFile {
     timeout: Option<Spanned<String>>,
     concurrency: Option<Spanned<usize>>,
     per_host: Option<Spanned<usize>>,
+    sync_page_size: Option<Spanned<u32>>,
     #[serde(default)]
     domains: Vec<Spanned<String>>,
     #[serde(default)]
@@ -171,6 +173,9 @@ impl Settings {
                 .concurrency
                 .map(|v| given_of(text, file, "concurrency", v)),
             per_host: raw.per_host.map(|v| given_of(text, file, "per_host", v)),
+            sync_page_size: raw
+                .sync_page_size
+                .map(|v| given_of(text, file, "sync_page_size", v)),
             domains: list("domains", raw.domains),
             dcs: list("dcs", raw.dcs),
             dns_servers: list("dns_servers", raw.dns_servers),
@@ -214,6 +219,7 @@ impl Settings {
         over(&mut self.timeout, later.timeout);
         over(&mut self.concurrency, later.concurrency);
         over(&mut self.per_host, later.per_host);
+        over(&mut self.sync_page_size, later.sync_page_size);
         over(&mut self.configmgr_version, later.configmgr_version);
         over(&mut self.bind_user, later.bind_user);
         over(&mut self.bind, later.bind);
@@ -275,6 +281,12 @@ impl Settings {
             match check_concurrency(g.value) {
                 Ok(n) => config.per_host = n,
                 Err(e) => check!(g, "bad-concurrency", Err(e)),
+            }
+        }
+        if let Some(g) = &self.sync_page_size {
+            match check_sync_page_size(g.value) {
+                Ok(n) => config.sync_page_size = n,
+                Err(e) => check!(g, "bad-sync-page-size", Err(e)),
             }
         }
         for g in &self.dns_servers {

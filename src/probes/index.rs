@@ -11,6 +11,7 @@ pub static SPECS: &[&ProbeSpec] = &[
     &crate::probes::ldap::spec::FOREST,
     &crate::probes::ldap::spec::DOMAIN,
     &crate::probes::ldap::spec::SYNC_OBJECTS,
+    &crate::probes::ldap::spec::SYNC_RULE,
     &crate::probes::dns::spec::SRV,
     &crate::probes::dns::spec::CNAME,
     &crate::probes::dns::spec::M365,

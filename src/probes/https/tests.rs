@@ -145,6 +145,7 @@ async fn through_a_connect_proxy_and_refused_by_one() {
         timeout: std::time::Duration::from_secs(5),
         vantage: "test-host".into(),
         secrets: Default::default(),
+        progress: indicatif::ProgressBar::hidden(),
     };
     let seen = Arc::new(Mutex::new(String::new()));
     let port = proxy(server, 200, seen.clone()).await;
@@ -193,6 +194,7 @@ async fn a_server_that_is_not_tls_is_an_error_not_a_panic() {
         timeout: std::time::Duration::from_secs(3),
         vantage: "t".into(),
         secrets: Default::default(),
+        progress: indicatif::ProgressBar::hidden(),
     };
     let err = observe_with(&request("garbage.lab.test"), &ctx, &env(None, None))
         .await

@@ -37,7 +37,7 @@ pub async fn connect_bound(
     ctx: &ProbeContext,
 ) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
     usable(ctx)?;
-    bind_first(dcs_for(req, ctx).await?.dcs, ctx).await
+    bind_first(dcs_for(req, ctx).await?.dcs, ctx, false).await
 }
 
 /// Why no bind can be tried, before any traffic.
@@ -54,6 +54,16 @@ fn usable(ctx: &ProbeContext) -> Result<(), ProbeError> {
     Ok(())
 }
 
+/// [`connect_bound`] to the global catalog port of the request's DCs (3269 LDAPS, 3268 plain
+/// or StartTLS): a read of every domain of the forest.
+pub async fn connect_bound_gc(
+    req: &Request,
+    ctx: &ProbeContext,
+) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
+    usable(ctx)?;
+    bind_first(dcs_for(req, ctx).await?.dcs, ctx, true).await
+}
+
 /// A bound connection to the domain `dns_name` itself (its name resolves to its DCs), with the
 /// scan's credentials: how a scan bound in a child domain reads the forest root.
 pub(crate) async fn connect_bound_to(
@@ -61,7 +71,7 @@ pub(crate) async fn connect_bound_to(
     ctx: &ProbeContext,
 ) -> Result<ReadOnlyLdap, ProbeError> {
     usable(ctx)?;
-    Ok(bind_first(vec![dns_name.to_string()], ctx).await?.0)
+    Ok(bind_first(vec![dns_name.to_string()], ctx, false).await?.0)
 }
 
 /// The binds to try on each connection, in order.
@@ -75,6 +85,7 @@ enum Method {
 async fn bind_first(
     dcs: Vec<String>,
     ctx: &ProbeContext,
+    gc: bool,
 ) -> Result<(ReadOnlyLdap, Transport), ProbeError> {
     let plan = &ctx.services.bind;
     let mut methods = Vec::new();
@@ -92,7 +103,7 @@ async fn bind_first(
     };
     ctx.services
         .bind_gate
-        .pass(|| try_dcs(dcs, transports, methods, ctx))
+        .pass(|| try_dcs(dcs, transports, methods, ctx, gc))
         .await
 }
 
@@ -131,6 +142,7 @@ async fn try_dcs(
     transports: &[Transport],
     methods: Vec<Method>,
     ctx: &ProbeContext,
+    gc: bool,
 ) -> (Result<(ReadOnlyLdap, Transport), ProbeError>, BindState) {
     let tls = ctx.services.tls.clone();
     let budget = ReadBudget::default();
@@ -140,11 +152,13 @@ async fn try_dcs(
         for &transport in transports {
             let (ctx, tls, budget) = (ctx.clone(), tls.clone(), budget.clone());
             let these = methods.clone();
-            let attempt = contain::attempt(transport.place(&dc), {
+            let port = transport.port_for(gc);
+            let attempt = contain::attempt(transport.place_at(&dc, port), {
                 let dc = dc.clone();
                 async move {
                     let mut ldap =
-                        ReadOnlyLdap::connect(&dc, transport, &ctx, Some(tls), budget).await?;
+                        ReadOnlyLdap::connect_at(&dc, transport, port, &ctx, Some(tls), budget)
+                            .await?;
                     match bind_with(&mut ldap, &dc, &these).await {
                         Ok(()) => Ok(Ok(ldap)),
                         Err(e) => {

@@ -55,9 +55,30 @@ impl Transport {
         }
     }
 
+    /// The global catalog's port for this transport: 3269 for LDAPS, else 3268.
+    pub fn gc_port(self) -> u16 {
+        match self {
+            Transport::Ldaps => 3269,
+            _ => 3268,
+        }
+    }
+
+    /// The domain's port, or the global catalog's.
+    pub fn port_for(self, global_catalog: bool) -> u16 {
+        if global_catalog {
+            self.gc_port()
+        } else {
+            self.port()
+        }
+    }
+
     /// `dc:port (transport)`, as errors name an attempt.
     pub fn place(self, dc: &str) -> String {
-        format!("{dc}:{} ({self})", self.port())
+        self.place_at(dc, self.port())
+    }
+
+    pub fn place_at(self, dc: &str, port: u16) -> String {
+        format!("{dc}:{port} ({self})")
     }
 }
 
@@ -110,8 +131,19 @@ impl ReadOnlyLdap {
         tls: Option<Arc<ClientConfig>>,
         budget: ReadBudget,
     ) -> Result<ReadOnlyLdap, ReadError> {
-        let port = transport.port();
-        let place = transport.place(dc);
+        Self::connect_at(dc, transport, transport.port(), ctx, tls, budget).await
+    }
+
+    /// [`Self::connect`] to another port: the global catalog's (3268/3269).
+    pub async fn connect_at(
+        dc: &str,
+        transport: Transport,
+        port: u16,
+        ctx: &ProbeContext,
+        tls: Option<Arc<ClientConfig>>,
+        budget: ReadBudget,
+    ) -> Result<ReadOnlyLdap, ReadError> {
+        let place = transport.place_at(dc, port);
         let addr = crate::probes::net::resolve(dc, port, ctx).await?;
         let tcp = ctx
             .services

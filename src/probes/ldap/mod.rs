@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 pub(crate) use bound::connect_bound_to;
-pub use bound::{connect_bound, read_bound, BoxedRead};
+pub use bound::{connect_bound, connect_bound_gc, read_bound, BoxedRead};
 pub use computers::{Computers, OsRelease};
 pub use conn::{BindError, ReadOnlyLdap, Transport};
 pub use contain::in_ldap_client;
@@ -28,7 +28,7 @@ pub use forest::{Domain, Forest};
 pub use limits::{ReadBudget, ReadError};
 pub use service_host::ServiceHost;
 pub use services_ad::Services;
-pub use sync::SyncObjects;
+pub use sync::{SyncObjects, SyncRule};
 
 use crate::config::ScanConfig;
 use crate::probes::{fields, PlanInput, Probe, ProbeContext, ProbeError, ProbeSpec, Request};

@@ -285,6 +285,8 @@ pub static SYNC_OBJECTS: ProbeSpec = ProbeSpec {
         "rules_source",
         "base",
         "page_size",
+        "domains_in_forest",
+        "global_catalog",
         "answered_by",
         "transport",
     ],
@@ -296,6 +298,33 @@ pub static SYNC_OBJECTS: ProbeSpec = ProbeSpec {
     // 4 x --timeout for the whole pass: a DC streaming without end is cut off in bounded
     // time; a large forest needs a larger --timeout (see the README).
     budget: 4,
+    check_params: no_params,
+    applies: always,
+};
+
+/// `ldap.sync_rule`: one observation per synchronization rule of checks/data/sync-rules.toml
+/// for each `ldap.sync_objects` pass (zero counts included), no traffic: what the per-rule
+/// checks of checks/sync.toml judge.
+pub static SYNC_RULE: ProbeSpec = ProbeSpec {
+    name: "ldap.sync_rule",
+    summary: "Per directory-synchronization rule of one ldap.sync_objects pass: objects \
+              breaking it and the first examples",
+    fields: &[
+        "base",
+        "rule",
+        "attribute",
+        "kind",
+        "blocker",
+        "objects",
+        "objects_read",
+        "share",
+        "examples",
+        "first_objects",
+    ],
+    needs: "give --dc HOST and --bind-user USER: the rules are judged by ldap.sync_objects",
+    stage: 7,
+    reads: &["ldap.sync_objects"],
+    budget: 1,
     check_params: no_params,
     applies: always,
 };

@@ -4,7 +4,30 @@
 use serde::{Deserialize, Serialize};
 use std::collections::hash_map::{DefaultHasher, Entry as Slot};
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+/// The keys are already 64-bit hashes: the maps use them as they are instead of hashing again
+/// (the index holds one entry per distinct value, millions in a large forest).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 
 /// Every holder of one duplicated value. `first_dn` is filled by a second, bounded lookup
 /// (the pass keeps only the first holder's ordinal).
@@ -32,8 +55,8 @@ impl DupSet {
 
 #[derive(Debug, Default)]
 pub struct DupIndex {
-    first: HashMap<u64, u32>,
-    sets: HashMap<u64, DupSet>,
+    first: KeyMap<u32>,
+    sets: KeyMap<DupSet>,
 }
 
 pub fn key(attribute_id: &str, normalised: &str) -> u64 {

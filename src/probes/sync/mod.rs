@@ -61,6 +61,8 @@ pub struct Pass<'r> {
     row_limit: usize,
     rows_dropped: u64,
     scratch: Vec<Problem>,
+    /// `sync-<id>-duplicate` per attribute of the table, made once (not per entry).
+    dup_rules: Vec<String>,
 }
 
 impl<'r> Pass<'r> {
@@ -79,6 +81,11 @@ impl<'r> Pass<'r> {
             row_limit,
             rows_dropped: 0,
             scratch: Vec::new(),
+            dup_rules: rules
+                .attribute
+                .iter()
+                .map(|a| format!("sync-{}-duplicate", a.id))
+                .collect(),
         }
     }
 
@@ -105,11 +112,10 @@ impl<'r> Pass<'r> {
 
     fn index(&mut self, ordinal: u32, entry: &Entry, found: &mut Vec<Problem>) {
         let no_upn = entry.values("userPrincipalName").is_empty();
-        for attr in &self.rules.attribute {
+        for (attr, rule) in self.rules.attribute.iter().zip(&self.dup_rules) {
             if !(attr.unique || (attr.unique_without_upn && no_upn)) {
                 continue;
             }
-            let rule = format!("sync-{}-duplicate", attr.id);
             let typed = attr.format.as_deref() == Some("smtp");
             for value in entry.values(&attr.name) {
                 let norm = normalise::normalise(value, typed);

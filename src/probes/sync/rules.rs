@@ -112,6 +112,39 @@ impl Rules {
         self.severity.get(kind).map(String::as_str) != Some("warning")
     }
 
+    /// Every rule id the judge and the duplicate index can report, in table order:
+    /// (rule id, attribute name, problem kind). The per-rule checks of checks/sync.toml name
+    /// exactly these (tests/catalog_facts.rs holds the two together).
+    pub fn rule_ids(&self) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for a in &self.attribute {
+            let address = a.format.is_some();
+            let kinds = [
+                ("blank", a.not_blank),
+                ("whitespace", a.trim_warning),
+                ("too-long", a.max_length.is_some()),
+                ("invalid-characters", !a.invalid.is_empty()),
+                ("non-ascii", a.ascii_only),
+                ("leading-period", a.no_leading_period),
+                ("format", address),
+                ("local-too-long", address && a.max_local.is_some()),
+                ("domain-too-long", address && a.max_domain.is_some()),
+                ("non-routable-suffix", address),
+                ("duplicate", a.unique || a.unique_without_upn),
+            ];
+            for (kind, applies) in kinds {
+                if applies {
+                    out.push((
+                        format!("sync-{}-{kind}", a.id),
+                        a.name.clone(),
+                        kind.to_string(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     /// The attributes the pass reads: the rules' plus what skipping and reporting need.
     pub fn attributes_to_read(&self) -> Vec<String> {
         let mut out: Vec<String> = self.attribute.iter().map(|a| a.name.clone()).collect();

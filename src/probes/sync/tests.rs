@@ -326,3 +326,60 @@ fn streamed_pass_over_80k_synthetic_entries() {
     assert_eq!(tally.examples.len(), EXAMPLES);
     assert_eq!(s.rows.len() as u64, bad_chars + 2 * dups);
 }
+
+#[test]
+fn every_reported_rule_is_an_enumerated_rule() {
+    let r = rules();
+    let known: std::collections::BTreeSet<String> =
+        r.rule_ids().into_iter().map(|(id, _, _)| id).collect();
+    let long = "x".repeat(300);
+    let bad_values = [
+        "",
+        " ",
+        " a ",
+        ".lead",
+        "no-at",
+        "a b(c)@x.local",
+        "é@contoso.com",
+        "a@-bad-.com",
+        "SMTP:a:b@c.local",
+        "smtp:é@x.internal",
+        long.as_str(),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pass = Pass::new(&r, Forest::default(), 1000);
+    for (i, v) in bad_values.iter().enumerate() {
+        let attrs: Vec<(String, Vec<String>)> = r
+            .attribute
+            .iter()
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    vec![v.to_string(), format!("{}@{v}", "y".repeat(70))],
+                )
+            })
+            .collect();
+        for _ in 0..2 {
+            let e = Entry {
+                dn: format!("CN=e{i},DC=x"),
+                object_class: "user".into(),
+                cn: Some(format!("e{i}")),
+                critical: false,
+                attrs: attrs.clone(),
+            };
+            pass.feed(&e);
+        }
+    }
+    for t in pass.finish().rules {
+        assert!(known.contains(&t.rule), "{} is not enumerated", t.rule);
+        seen.insert(t.rule);
+    }
+    assert!(
+        seen.len() >= 20,
+        "hostile values break most rules: {seen:?}"
+    );
+    assert!(known.contains("sync-upn-invalid-characters"));
+    assert!(known.contains("sync-upn-non-routable-suffix"));
+    assert!(known.contains("sync-proxyaddresses-duplicate"));
+    assert!(known.contains("sync-samaccountname-duplicate"));
+}
