@@ -85,17 +85,18 @@ pub async fn collect(
     vantage: String,
     show_progress: bool,
 ) -> Vec<Observation> {
+    let bar = progress_bar(show_progress);
     let ctx = Arc::new(ProbeContext {
         config: config.clone(),
         services,
         secrets,
         timeout: config.timeout,
         vantage,
+        progress: bar.clone(),
     });
     let limit = Arc::new(Semaphore::new(config.concurrency));
     // One semaphore per host (the request's `host` field), shared across stages and probes.
     let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let bar = progress_bar(show_progress);
     let mut observations: Vec<Observation> = Vec::new();
 
     let stages: BTreeSet<u8> = probes.iter().map(|p| p.spec().stage).collect();
@@ -163,16 +164,32 @@ pub async fn collect(
                         .clone()
                 });
                 let (ctx, limit, bar) = (ctx.clone(), limit.clone(), bar.clone());
+                let hold = probe
+                    .frees_host_slot_when_slow()
+                    .then(|| slot_hold(config.timeout));
                 tasks.spawn(async move {
                     // Host first, then global: a task waiting on a busy host holds no global slot.
-                    let _host_permit = match host_limit {
+                    let host_permit = match host_limit {
                         Some(h) => Some(h.acquire_owned().await.expect("semaphore never closed")),
                         None => None,
                     };
                     let _permit = limit.acquire_owned().await.expect("semaphore never closed");
                     tracing::info!(probe = name, subject = %request.subject, "probing");
                     let started = std::time::Instant::now();
-                    let answer = observe_guarded(probe, request.clone(), ctx).await;
+                    let observe = observe_guarded(probe, request.clone(), ctx);
+                    let answer = match (hold, host_permit) {
+                        (Some(hold), Some(permit)) => {
+                            tokio::pin!(observe);
+                            tokio::select! {
+                                answer = &mut observe => answer,
+                                _ = tokio::time::sleep(hold) => {
+                                    drop(permit);
+                                    observe.await
+                                }
+                            }
+                        }
+                        (_, _permit) => observe.await,
+                    };
                     bar.inc(1);
                     match &answer {
                         Ok(_) => tracing::info!(probe = name, subject = %request.subject, took = ?started.elapsed(), "observed"),
@@ -192,6 +209,13 @@ pub async fn collect(
     bar.finish_and_clear();
     order_observations(&mut observations);
     observations
+}
+
+/// How long an unanswered connect keeps its host slot: a tenth of the timeout, at least 100 ms
+/// (a LAN answers within milliseconds; a WAN DC that needs longer may see more than
+/// `--per-host` connects at once, each of them still unanswered).
+fn slot_hold(timeout: std::time::Duration) -> std::time::Duration {
+    (timeout / 10).max(std::time::Duration::from_millis(100))
 }
 
 /// Observations by probe, then subject with numbers as numbers (ports 389, 445, 3268).
@@ -294,7 +318,9 @@ fn progress_bar(show: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} probing {pos}/{len} {wide_bar}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} probing {pos}/{len} {wide_bar} {msg}")
+    {
         bar.set_style(style);
     }
     bar

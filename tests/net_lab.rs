@@ -266,20 +266,21 @@ fn classifications_and_filtered_ports_overlap() {
         "50 filtered ports took {took:?}, more than about 2 x {timeout:?}"
     );
 
-    // The per-host limit holds: 8 filtered ports, 4 at a time, take two timeouts.
+    // Unanswered connects give their host slot back after a tenth of the timeout (100 ms at
+    // least), so --per-host caps answered connects only: 8 filtered ports at --per-host 4
+    // end in one wave, not two (before: two timeouts).
     let short = Duration::from_millis(400);
     let (set, took) = scan(
         &catalog(&format!("{{ ranges = [\"{}-{}\"] }}", 9000, 9007)),
         config(&lab, short, 4),
     );
     assert_eq!(set.observations.len(), 8);
+    for o in &set.observations {
+        assert_eq!(o.fields["state"], "filtered", "{}", o.subject);
+    }
     assert!(
-        took >= short * 2,
-        "per-host limit 4 must serialise 8 filtered ports into two waves: {took:?}"
-    );
-    assert!(
-        took <= short * 3 + Duration::from_millis(500),
-        "took {took:?}"
+        took < short * 2,
+        "8 filtered ports at --per-host 4 waited in two waves: {took:?}"
     );
     drop(lab);
 }

@@ -85,6 +85,9 @@ pub struct ProbeContext {
     pub timeout: Duration,
     /// Where the scan runs from: host name, so reports from several places can be told apart.
     pub vantage: String,
+    /// The scan's progress line (hidden unless stderr is a terminal and not --quiet): a long
+    /// probe such as the synchronization pass says how far it is in its message.
+    pub progress: indicatif::ProgressBar,
 }
 
 /// Why a probe could not observe its subject. The text reaches the report as the reason.
@@ -154,6 +157,14 @@ pub trait Probe: Send + Sync {
         request: &Request,
         ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError>;
+
+    /// Whether a request still unanswered after a short while gives its host slot back
+    /// (`--per-host` then caps answered work only). True for single connects: a filtered port
+    /// must not hold one of a DC's slots for a whole timeout, as nmap's congestion control
+    /// does not let unanswered probes count against a host's window.
+    fn frees_host_slot_when_slow(&self) -> bool {
+        false
+    }
 }
 
 /// The probes this version collects.
@@ -169,6 +180,7 @@ pub fn registry() -> Vec<Arc<dyn Probe>> {
         Arc::new(ldap::Forest),
         Arc::new(ldap::Domain),
         Arc::new(ldap::SyncObjects),
+        Arc::new(ldap::SyncRule),
         Arc::new(configmgr::AdSites),
         Arc::new(configmgr::MpList),
         Arc::new(configmgr::Site),

@@ -18,6 +18,10 @@ pub struct TcpConnect;
 
 #[async_trait]
 impl Probe for TcpConnect {
+    fn frees_host_slot_when_slow(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> &'static ProbeSpec {
         &spec::SPEC
     }
