@@ -100,6 +100,7 @@ pub async fn collect(
     let mut observations: Vec<Observation> = Vec::new();
 
     let stages: BTreeSet<u8> = probes.iter().map(|p| p.spec().stage).collect();
+    let first_stage = stages.first().copied().unwrap_or_default();
     for stage in stages {
         // Earlier stages may bring in a scope (a ConfigMgr site found in AD).
         let scopes = effective_scopes(&config, &observations);
@@ -111,7 +112,11 @@ pub async fn collect(
         // This stage's requests, taken host by host in turn, so a window of running tasks
         // covers every host and a busy one does not hold the others back.
         let mut by_host: BTreeMap<Option<String>, VecDeque<Queued>> = BTreeMap::new();
-        for probe in probes.iter().filter(|p| p.spec().stage == stage) {
+        let early = |p: &Arc<dyn Probe>| p.plans_early() && stage == first_stage;
+        for probe in probes
+            .iter()
+            .filter(|p| p.spec().stage == stage || early(p))
+        {
             let name = probe.spec().name;
             let checks: Vec<Ask<'_>> = in_scope
                 .iter()
@@ -129,6 +134,9 @@ pub async fn collect(
             // Several checks needing the same observation cause one query.
             requests.sort_by(|a, b| natural_cmp(&a.subject, &b.subject));
             requests.dedup_by(|a, b| a.subject == b.subject);
+            if probe.plans_early() {
+                requests.retain(|r| !asked_already(&mut observations, name, r));
+            }
             bar.inc_length(requests.len() as u64);
             for request in requests {
                 by_host
@@ -209,6 +217,27 @@ pub async fn collect(
     bar.finish_and_clear();
     order_observations(&mut observations);
     observations
+}
+
+/// Whether `probe` observed `request`'s subject in an earlier stage; if so, roles the request
+/// adds (a host found again in another role) join that observation.
+fn asked_already(observations: &mut [Observation], probe: &str, request: &Request) -> bool {
+    let Some(done) = observations
+        .iter_mut()
+        .find(|o| o.probe == probe && o.subject == request.subject)
+    else {
+        return false;
+    };
+    if let (Some(serde_json::Value::Array(new)), Some(serde_json::Value::Array(had))) =
+        (request.fields.get("roles"), done.fields.get_mut("roles"))
+    {
+        for role in new {
+            if !had.contains(role) {
+                had.push(role.clone());
+            }
+        }
+    }
+    true
 }
 
 /// How long an unanswered connect keeps its host slot: a tenth of the timeout, at least 100 ms

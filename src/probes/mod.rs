@@ -165,6 +165,13 @@ pub trait Probe: Send + Sync {
     fn frees_host_slot_when_slow(&self) -> bool {
         false
     }
+
+    /// Whether the runner also plans this probe in the first stage, from the configuration
+    /// alone (a `--dc`'s ports are known before anything runs); its own stage then adds only
+    /// the subjects that discovery brought in.
+    fn plans_early(&self) -> bool {
+        false
+    }
 }
 
 /// The probes this version collects.

@@ -22,6 +22,10 @@ impl Probe for TcpConnect {
         true
     }
 
+    fn plans_early(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> &'static ProbeSpec {
         &spec::SPEC
     }
