@@ -158,6 +158,14 @@ impl Services {
         }
     }
 
+    /// Records that `addr` accepted a connect but then did not answer within a timeout (a
+    /// frozen server): later connects of the scan to it are answered at once too.
+    pub fn mark_silent(&self, addr: SocketAddr) {
+        if let Ok(mut silent) = self.connects.silent.lock() {
+            silent.insert(addr);
+        }
+    }
+
     /// The source address the kernel would pick for `dest`, looked up once per destination.
     pub fn source_address(&self, dest: SocketAddr) -> Option<IpAddr> {
         if let Some(known) = self

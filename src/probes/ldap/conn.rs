@@ -121,6 +121,10 @@ pub struct ReadOnlyLdap {
     pub dc: String,
     /// How it is bound ("Kerberos as P", "simple bind as U"), once it is.
     pub bound_as: Option<String>,
+    /// Where it is connected, and the scan's services: an operation that times out marks the
+    /// address silent for the rest of the scan.
+    addr: std::net::SocketAddr,
+    services: Arc<crate::probes::Services>,
 }
 
 impl ReadOnlyLdap {
@@ -174,6 +178,8 @@ impl ReadOnlyLdap {
         let (conn, ldap) = tokio::time::timeout(ctx.timeout, setup)
             .await
             .map_err(|_| {
+                // Connected, then silent (a frozen DC, a stalled TLS handshake): once per scan.
+                ctx.services.mark_silent(addr);
                 format!(
                     "{place}: no LDAP answer within {}",
                     humantime::format_duration(ctx.timeout)
@@ -206,12 +212,17 @@ impl ReadOnlyLdap {
             budget,
             dc: dc.to_string(),
             bound_as: None,
+            addr,
+            services: ctx.services.clone(),
         })
     }
 
     /// Why an operation failed: when the connection's driver has ended (the error is only
     /// "channel closed" then), the driver's own reason.
     async fn explain(&mut self, what: &str, e: LdapError) -> ReadError {
+        if matches!(e, LdapError::Timeout { .. }) {
+            self.services.mark_silent(self.addr);
+        }
         let dc = &self.dc;
         let closed = matches!(
             e,
