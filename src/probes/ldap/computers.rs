@@ -242,15 +242,7 @@ impl Probe for OsRelease {
         req: &Request,
         _ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        match req.fields.get("computers_error").and_then(Value::as_str) {
-            None => Ok(Map::new()),
-            Some(e) if req.fields.get("computers_kind") == Some(&json!("needs_bind")) => Err(
-                ProbeError::NeedsBind(e.trim_start_matches("needs a bind: ").into()),
-            ),
-            Some(e) => Err(ProbeError::Failed(format!(
-                "the read of the computer objects failed: {e}"
-            ))),
-        }
+        super::carried(req, "computers", "the read of the computer objects failed")
     }
 }
 

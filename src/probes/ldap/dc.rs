@@ -63,15 +63,11 @@ impl Probe for Dc {
         req: &Request,
         _ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        match req.fields.get("directory_error").and_then(Value::as_str) {
-            None => Ok(Map::new()),
-            Some(e) if req.fields.get("directory_kind") == Some(&json!("needs_bind")) => Err(
-                ProbeError::NeedsBind(e.trim_start_matches("needs a bind: ").into()),
-            ),
-            Some(e) => Err(ProbeError::Failed(format!(
-                "the directory read that lists the domain controllers failed: {e}"
-            ))),
-        }
+        super::carried(
+            req,
+            "directory",
+            "the directory read that lists the domain controllers failed",
+        )
     }
 }
 

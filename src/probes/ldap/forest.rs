@@ -208,15 +208,11 @@ impl Probe for Domain {
         req: &Request,
         _ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        match req.fields.get("forest_error").and_then(Value::as_str) {
-            None => Ok(Map::new()),
-            Some(e) if req.fields.get("forest_kind") == Some(&json!("needs_bind")) => Err(
-                ProbeError::NeedsBind(e.trim_start_matches("needs a bind: ").into()),
-            ),
-            Some(e) => Err(ProbeError::Failed(format!(
-                "the read of the forest's partitions and sites failed: {e}"
-            ))),
-        }
+        super::carried(
+            req,
+            "forest",
+            "the read of the forest's partitions and sites failed",
+        )
     }
 }
 

@@ -168,6 +168,24 @@ pub(super) struct Found {
     pub unresolved: Vec<(String, String)>,
 }
 
+/// What a probe derived from another's read answers: nothing of its own, or that read's
+/// failure, carried in the request as `<from>_error` and `<from>_kind` (a missing bind stays
+/// "needs a bind"; anything else says which read failed).
+pub(crate) fn carried(
+    req: &Request,
+    from: &str,
+    what_failed: &str,
+) -> Result<Map<String, Value>, ProbeError> {
+    let field = |k: &str| req.fields.get(&format!("{from}_{k}"));
+    match field("error").and_then(Value::as_str) {
+        None => Ok(Map::new()),
+        Some(e) if field("kind") == Some(&json!("needs_bind")) => Err(ProbeError::NeedsBind(
+            e.trim_start_matches("needs a bind: ").into(),
+        )),
+        Some(e) => Err(ProbeError::Failed(format!("{what_failed}: {e}"))),
+    }
+}
+
 pub fn first(entry: &ldap3::SearchEntry, attr: &str) -> Option<String> {
     entry
         .attrs

@@ -285,15 +285,7 @@ impl Probe for SyncRule {
         req: &Request,
         _ctx: &ProbeContext,
     ) -> Result<Map<String, Value>, ProbeError> {
-        match req.fields.get("sync_error").and_then(Value::as_str) {
-            None => Ok(Map::new()),
-            Some(e) if req.fields.get("sync_kind") == Some(&json!("needs_bind")) => Err(
-                ProbeError::NeedsBind(e.trim_start_matches("needs a bind: ").into()),
-            ),
-            Some(e) => Err(ProbeError::Failed(format!(
-                "the synchronization pass failed: {e}"
-            ))),
-        }
+        super::carried(req, "sync", "the synchronization pass failed")
     }
 }
 
