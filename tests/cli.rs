@@ -679,3 +679,33 @@ fn sync_page_size_out_of_bounds_is_exit_2_naming_the_flag_or_line() {
     );
     assert!(!out.join("report.json").exists());
 }
+
+#[test]
+fn a_bind_method_that_contradicts_bind_user_exits_2_naming_the_flag() {
+    let out = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (
+            &["--bind", "simple"][..],
+            "a simple bind needs --bind-user USER",
+        ),
+        (
+            &["--bind", "kerberos", "--bind-user", "u@corp.example"][..],
+            "kerberos uses the current sign-in and binds without --bind-user",
+        ),
+    ] {
+        let assert = readyscan()
+            .args(["scan", "--dc", "127.0.0.1", "--scope", "core"])
+            .args(args)
+            .arg("--out")
+            .arg(out.path())
+            .env("READYSCAN_PASSWORD", "not-used")
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("--bind") && stderr.contains(message),
+            "{stderr}"
+        );
+        assert!(!out.path().join("report.json").exists());
+    }
+}
