@@ -709,3 +709,56 @@ fn a_bind_method_that_contradicts_bind_user_exits_2_naming_the_flag() {
         assert!(!out.path().join("report.json").exists());
     }
 }
+
+/// Past 2,000 findings both layouts stay readable: a checklist item lists its first 200
+/// subjects and counts the rest, and "All results" summarizes the big checks; report.json and
+/// checklist.csv keep every subject.
+#[test]
+fn a_large_report_lists_200_subjects_per_item_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let obs = std::process::Command::new("python3")
+        .arg("scripts/synthetic-findings.py")
+        .arg("5000")
+        .output()
+        .expect("python3 runs");
+    assert!(obs.status.success());
+    let obs_path = dir.path().join("obs.json");
+    std::fs::write(&obs_path, &obs.stdout).unwrap();
+    let out = dir.path().join("out");
+    readyscan()
+        .arg("evaluate")
+        .arg(&obs_path)
+        .args(["--format", "json,html,md,csv", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    let report = read_json(&out.join("report.json"));
+    let failed_ports = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check_id"] == "net-dc-ports" && f["status"] == "fail")
+        .count();
+    assert!(failed_ports > 400, "{failed_ports}");
+    let more = format!("and {} more subjects", failed_ports - 200);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains(&more), "{more}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains(&more), "{more}");
+    assert!(md.contains("checks with more than 20 results show one row per status"));
+    // The checklist item's observed list: 200 subjects (the demo's dc1 among them), then the count.
+    let item = md.split("- Check: net-dc-ports").nth(1).unwrap();
+    let listed = item
+        .split("- Source:")
+        .next()
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("  - ") && !l.starts_with("  - and "))
+        .count();
+    assert_eq!(listed, 200);
+    let csv = std::fs::read_to_string(out.join("checklist.csv")).unwrap();
+    assert!(
+        csv.matches("net-dc-ports").count() >= failed_ports,
+        "csv rows"
+    );
+}

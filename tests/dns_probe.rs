@@ -514,8 +514,12 @@ async fn a_server_that_never_answers_gives_error_not_fail() {
     let e = scan.obs("dns.cname", "enterpriseenrollment.contoso.test");
     assert_eq!(e.status, ObservationStatus::Failed);
     let reason = e.reason.as_deref().unwrap();
-    assert!(reason.contains("timeout"), "{reason}");
-    assert!(reason.contains("tried 2 times"), "{reason}");
+    // Tried twice, or not sent because an earlier query (DC discovery) found the server silent.
+    assert!(reason.starts_with("timeout"), "{reason}");
+    assert!(
+        reason.contains("tried 2 times") || reason.contains("not asked"),
+        "{reason}"
+    );
     assert_eq!(
         scan.status(
             "dns-intune-enrollment-cname",
@@ -535,13 +539,11 @@ async fn a_server_that_never_answers_gives_error_not_fail() {
         "{:#?}",
         scan.findings
     );
-    // The query was sent again after the first timeout.
-    let sent = seen
-        .lock()
-        .unwrap()
-        .get("enterpriseenrollment.contoso.test.")
-        .copied();
-    assert!(sent.unwrap_or(0) >= 2, "{sent:?}");
+    // Every query sent was sent again after its first timeout; none after the server was
+    // found silent.
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.is_empty());
+    assert!(seen.values().all(|&n| n == 2), "{seen:?}");
 }
 
 #[test]
@@ -556,4 +558,42 @@ fn bad_dns_server_flag_exits_2_naming_it() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("--dns-server"), "{stderr}");
     assert!(stderr.contains("dns.corp.example"), "{stderr}");
+}
+
+#[tokio::test]
+async fn servers_that_went_silent_are_not_asked_again_in_the_scan() {
+    use hickory_resolver::proto::rr::RecordType;
+    use readyscan::probes::resolver::{Dns, FailureKind};
+    let (addr, seen) = raw_responder(|_| None).await;
+    let timeout = Duration::from_millis(200);
+    let dns = Dns::new(&scan_config(addr, timeout), timeout).unwrap();
+    let first = dns.query("a.lab.test", RecordType::SRV).await.unwrap_err();
+    assert!(first.message.contains("tried 2 times"), "{first}");
+    // The next lookup of a chain: a timeout at once, and nothing sent.
+    let second = dns.query("b.lab.test", RecordType::A).await.unwrap_err();
+    assert_eq!(second.kind, FailureKind::Timeout);
+    assert!(second.message.contains("not asked"), "{second}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.get("a.lab.test."), Some(&2), "{seen:?}");
+    assert_eq!(seen.get("b.lab.test."), None, "{seen:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_answers_other_names_meanwhile_is_still_asked() {
+    use hickory_resolver::proto::rr::RecordType;
+    use readyscan::probes::resolver::{Dns, Outcome};
+    // A dead forwarder: local names answered, outside names never.
+    let (addr, seen) =
+        raw_responder(|n| n.ends_with("lab.test.").then_some(ResponseCode::NXDomain)).await;
+    let timeout = Duration::from_millis(200);
+    let dns = Dns::new(&scan_config(addr, timeout), timeout).unwrap();
+    let (outside, local) = tokio::join!(dns.query("x.example.test", RecordType::CNAME), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        dns.query("a.lab.test", RecordType::SRV).await
+    });
+    assert!(outside.unwrap_err().message.contains("tried 2 times"));
+    assert_eq!(local.unwrap(), Outcome::NxDomain);
+    let again = dns.query("y.example.test", RecordType::CNAME).await;
+    assert!(again.unwrap_err().message.contains("tried 2 times"));
+    assert_eq!(seen.lock().unwrap().get("y.example.test."), Some(&2));
 }

@@ -70,12 +70,19 @@ pub fn parse_json<T: DeserializeOwned>(
             .unwrap_or_default()
             .to_string(),
     };
-    let value: Value = serde_json::from_str(text).map_err(parse_error)?;
+    // Only the two keys looked at are kept; the rest is skipped, not built as a Value tree
+    // (that tree would be several times the file's size).
+    #[derive(serde::Deserialize)]
+    struct Head {
+        schema_version: Option<Value>,
+        findings: Option<serde::de::IgnoredAny>,
+    }
+    let head: Head = serde_json::from_str(text).map_err(parse_error)?;
     let not_a_report = |missing| InputError::NotAReport {
         file: file.to_string(),
         missing,
     };
-    let found = value.get("schema_version").and_then(Value::as_u64);
+    let found = head.schema_version.as_ref().and_then(Value::as_u64);
     if expect == Expect::Report && found.is_none() {
         return Err(not_a_report("schema_version"));
     }
@@ -93,7 +100,7 @@ pub fn parse_json<T: DeserializeOwned>(
             });
         }
     }
-    if expect == Expect::Report && value.get("findings").is_none() {
+    if expect == Expect::Report && head.findings.is_none() {
         return Err(not_a_report("findings"));
     }
     // Parse from the text again (not the Value) so errors carry a line and column.

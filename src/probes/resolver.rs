@@ -7,7 +7,8 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -80,6 +81,17 @@ pub struct Dns {
     /// "10.0.0.53:53" or "the system resolver", for reasons in reports.
     servers: String,
     timeout: Duration,
+    heard: Mutex<Heard>,
+}
+
+/// What the servers said so far in this scan. A query that timed out on every attempt while
+/// no other query got any answer means the servers are gone (a frozen DC): later queries are
+/// not sent, so a chain of lookups costs one timeout, not one each. A server that answers some
+/// names and times out on others (a dead forwarder) keeps being asked.
+#[derive(Default)]
+struct Heard {
+    last_answer: Option<Instant>,
+    silent: bool,
 }
 
 /// The (host, port) targets of an SRV answer, normalised; a "." target (service deliberately
@@ -134,6 +146,7 @@ impl Dns {
             resolver,
             servers,
             timeout,
+            heard: Mutex::default(),
         })
     }
 
@@ -149,6 +162,19 @@ impl Dns {
             kind: FailureKind::Other,
             message: format!("\"{name}\" is not a valid DNS name: {e}"),
         })?;
+        let started = Instant::now();
+        if self.heard().silent {
+            return Err(DnsFailure {
+                kind: FailureKind::Timeout,
+                message: format!(
+                    "timeout: not asked for {} {rtype}: {} answered no query for {} earlier \
+                     in this scan",
+                    normalize(name),
+                    self.servers,
+                    humantime::format_duration(self.timeout * ATTEMPTS)
+                ),
+            });
+        }
         let mut last = None;
         for _ in 0..ATTEMPTS {
             // The resolver enforces the timeout; this one only guards against a stuck future.
@@ -158,18 +184,35 @@ impl Dns {
             )
             .await
             .unwrap_or(Err(NetError::Timeout));
-            match classify(result) {
+            let class = classify(result);
+            // A SERVFAIL or REFUSED came from the server too; local errors did not.
+            if matches!(
+                class,
+                Ok(_) | Err(FailureKind::ServFail | FailureKind::Refused)
+            ) {
+                self.heard().last_answer = Some(Instant::now());
+            }
+            match class {
                 Err(f) if f == FailureKind::Timeout => last = Some(f),
                 Err(kind) => return Err(self.failure(kind, name, rtype, None)),
                 Ok(outcome) => return Ok(outcome),
             }
         }
+        let mut heard = self.heard();
+        if heard.last_answer.is_none_or(|t| t < started) {
+            heard.silent = true;
+        }
+        drop(heard);
         Err(self.failure(
             last.unwrap_or(FailureKind::Timeout),
             name,
             rtype,
             Some(ATTEMPTS),
         ))
+    }
+
+    fn heard(&self) -> std::sync::MutexGuard<'_, Heard> {
+        self.heard.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn failure(

@@ -99,6 +99,10 @@ pub struct ItemView<'a> {
     pub blocked_by_many: bool,
     pub subject_count: usize,
     pub findings: Vec<FindingView<'a>>,
+    /// Subjects left out of `findings` in a large report (all of them are in checklist.csv).
+    pub more_subjects: usize,
+    /// Table rows of the item: the subjects listed, and one more saying how many are left out.
+    pub rows: usize,
 }
 
 /// Consecutive checklist items of one team.
@@ -154,6 +158,8 @@ pub const ALL_RESULTS_ROWS: usize = 2_000;
 pub const CHECK_ROWS: usize = 20;
 /// Subjects named per status in a summary row.
 const SUMMARY_NAMES: usize = 5;
+/// Subjects a checklist item lists in a large report; the rest are counted.
+pub const ITEM_SUBJECTS: usize = 200;
 
 fn summarize<'a>(rows: &[FindingView<'a>]) -> Vec<StatusRows<'a>> {
     let mut out: Vec<StatusRows<'a>> = Vec::new();
@@ -189,7 +195,6 @@ pub struct AreaView<'a> {
     pub title: &'a str,
     pub team: &'a str,
     pub checks: Vec<CheckRows<'a>>,
-    pub findings: Vec<FindingView<'a>>,
     pub open: usize,
     pub passed: usize,
     pub total: usize,
@@ -230,6 +235,8 @@ impl<'a> Context<'a> {
     fn of(view: &'a View<'a>) -> Context<'a> {
         let r = view.report;
         let items = view.checklist();
+        let large = r.findings.len() > ALL_RESULTS_ROWS;
+        let listed = |n: usize| if large { n.min(ITEM_SUBJECTS) } else { n };
         let number_of = |id: &str| items.iter().find(|i| i.check_id == id).map(|i| i.number);
         let item_view = |i: &Item<'a>| {
             let first = i.findings[0];
@@ -251,11 +258,13 @@ impl<'a> Context<'a> {
                 blocked_by: i.blocked_by.clone(),
                 blocked_by_many: i.blocked_by.len() > 1,
                 subject_count: i.findings.len(),
-                findings: i
-                    .findings
+                findings: i.findings[..listed(i.findings.len())]
                     .iter()
                     .map(|f| FindingView::of(f, None))
                     .collect(),
+                more_subjects: i.findings.len() - listed(i.findings.len()),
+                rows: listed(i.findings.len())
+                    + usize::from(listed(i.findings.len()) < i.findings.len()),
             }
         };
         // Consecutive items of one team form a group; dependencies may split a team in two.
@@ -315,7 +324,7 @@ impl<'a> Context<'a> {
                         }),
                     }
                 }
-                if r.findings.len() > ALL_RESULTS_ROWS {
+                if large {
                     for c in checks.iter_mut().filter(|c| c.findings.len() > CHECK_ROWS) {
                         c.summary = summarize(&c.findings);
                         c.findings = Vec::new();
@@ -326,7 +335,6 @@ impl<'a> Context<'a> {
                     title: area_title(area),
                     team: area_team(area),
                     checks,
-                    findings: of_area().map(row).collect(),
                     open: of_area().filter(|f| f.status.is_open()).count(),
                     passed: of_area().filter(|f| f.status == Status::Pass).count(),
                     total: of_area().count(),
@@ -365,7 +373,7 @@ impl<'a> Context<'a> {
             not_assessed_count: not_assessed.len(),
             not_assessed,
             findings_count: r.findings.len(),
-            summarized: r.findings.len() > ALL_RESULTS_ROWS,
+            summarized: large,
             areas,
             demo: r.scan.mode == "demo",
             mode_label: match r.scan.mode.as_str() {
