@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -79,7 +80,7 @@ impl fmt::Display for Status {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub check_id: String,
-    pub title: String,
+    pub title: Arc<str>,
     pub area: String,
     /// What it was checked on: a domain, host:port, a DNS name, a site; "-" when nothing was.
     pub subject: String,
@@ -87,7 +88,7 @@ pub struct Finding {
     pub severity: Severity,
     /// The observed value as a reader sees it; absent when nothing was observed.
     pub observed: Option<String>,
-    pub expected: String,
+    pub expected: Arc<str>,
     /// Why the check could not be assessed or does not apply.
     pub reason: Option<String>,
     /// Machine-readable kind of `reason`: the probe's error kind (`timeout`, `needs_bind`,
@@ -96,8 +97,8 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub remediation: Vec<String>,
-    pub reference: String,
-    pub source: String,
+    pub reference: Arc<str>,
+    pub source: Arc<str>,
     /// The fact comes from community tools, not a Microsoft document.
     pub community: bool,
     /// Checks whose fix comes first; the report orders its checklist by them.
@@ -346,7 +347,7 @@ fn finding(
         severity: check.severity,
         observed,
         expected: if check.expected.is_empty() {
-            describe(&check.requirement)
+            describe(&check.requirement).into()
         } else {
             check.expected.clone()
         },

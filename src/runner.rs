@@ -101,6 +101,8 @@ pub async fn collect(
 
     let stages: BTreeSet<u8> = probes.iter().map(|p| p.spec().stage).collect();
     let first_stage = stages.first().copied().unwrap_or_default();
+    // Dropped (aborted) when the scan ends; the probes read their answers through the resolver.
+    let _read_ahead = read_ahead(&ctx, catalog, probes);
     for stage in stages {
         // Earlier stages may bring in a scope (a ConfigMgr site found in AD).
         let scopes = effective_scopes(&config, &observations);
@@ -217,6 +219,48 @@ pub async fn collect(
     bar.finish_and_clear();
     order_observations(&mut observations);
     observations
+}
+
+/// Sends the DNS queries later stages will need that the configuration alone names, at once:
+/// a DNS server that is down then costs its timeouts beside the first stage's, not after it.
+fn read_ahead(
+    ctx: &Arc<ProbeContext>,
+    catalog: &Catalog,
+    probes: &[Arc<dyn Probe>],
+) -> JoinSet<()> {
+    let mut tasks = JoinSet::new();
+    let Ok(dns) = ctx.services.dns() else {
+        return tasks;
+    };
+    let scopes = effective_scopes(&ctx.config, &[]);
+    let in_scope: Vec<&Check> = catalog
+        .checks
+        .iter()
+        .filter(|c| c.scopes.iter().any(|s| scopes.contains(s)))
+        .collect();
+    for probe in probes {
+        let name = probe.spec().name;
+        if !needed(name, &in_scope, probes) && !discovers(name, catalog, probes) {
+            continue;
+        }
+        let checks: Vec<Ask<'_>> = in_scope
+            .iter()
+            .filter(|c| c.probe == name)
+            .map(|c| c.ask())
+            .collect();
+        let input = PlanInput {
+            config: &ctx.config,
+            checks: &checks,
+            prior: &[],
+        };
+        for (query, rtype) in probe.read_ahead(&input) {
+            let dns = dns.clone();
+            tasks.spawn(async move {
+                let _ = dns.query(&query, rtype).await;
+            });
+        }
+    }
+    tasks
 }
 
 /// Whether `probe` observed `request`'s subject in an earlier stage; if so, roles the request

@@ -306,6 +306,6 @@ fn user_checks_override_builtin_by_id() {
     let builtin = Catalog::builtin().unwrap();
     assert_eq!(c.checks.len(), builtin.checks.len());
     let forest = c.get("ad-forest-functional-level").unwrap();
-    assert_eq!(forest.title, "Our stricter forest level");
+    assert_eq!(&*forest.title, "Our stricter forest level");
     assert_ne!(c.version, builtin.version);
 }

@@ -514,10 +514,13 @@ async fn a_server_that_never_answers_gives_error_not_fail() {
     let e = scan.obs("dns.cname", "enterpriseenrollment.contoso.test");
     assert_eq!(e.status, ObservationStatus::Failed);
     let reason = e.reason.as_deref().unwrap();
-    // Tried twice, or not sent because an earlier query (DC discovery) found the server silent.
+    // Tried twice; or once, another query having found the server silent meanwhile; or not
+    // sent at all because an earlier query (DC discovery) had.
     assert!(reason.starts_with("timeout"), "{reason}");
     assert!(
-        reason.contains("tried 2 times") || reason.contains("not asked"),
+        reason.contains("tried 2 times")
+            || reason.contains("tried once; the servers answered no other query meanwhile")
+            || reason.contains("not asked"),
         "{reason}"
     );
     assert_eq!(
@@ -539,11 +542,11 @@ async fn a_server_that_never_answers_gives_error_not_fail() {
         "{:#?}",
         scan.findings
     );
-    // Every query sent was sent again after its first timeout; none after the server was
-    // found silent.
+    // A query is sent again after its first timeout unless the server was found silent
+    // meanwhile; never a third time, and none after the server was found silent.
     let seen = seen.lock().unwrap().clone();
-    assert!(!seen.is_empty());
-    assert!(seen.values().all(|&n| n == 2), "{seen:?}");
+    assert!(seen.values().any(|&n| n == 2), "{seen:?}");
+    assert!(seen.values().all(|&n| n <= 2), "{seen:?}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod validate;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use include_dir::{include_dir, Dir};
 use serde::{Deserialize, Serialize};
@@ -48,17 +49,17 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub id: String,
-    pub title: String,
+    pub title: Arc<str>,
     pub area: String,
     pub scopes: Vec<String>,
     pub severity: Severity,
     pub probe: String,
     pub field: String,
     pub requirement: Requirement,
-    pub expected: String,
+    pub expected: Arc<str>,
     pub remediation: Vec<String>,
-    pub reference: String,
-    pub source: String,
+    pub reference: Arc<str>,
+    pub source: Arc<str>,
     /// True when the fact comes from community tools, not a Microsoft document.
     pub community: bool,
     /// Observation fields that must hold these values (arrays: contain) for the check to apply.
@@ -317,17 +318,17 @@ fn parse_layer(
 fn into_check(raw: RawCheck, origin: String) -> Check {
     Check {
         id: raw.id.into_inner(),
-        title: raw.title,
+        title: raw.title.into(),
         area: raw.area.into_inner(),
         scopes: raw.scopes.into_inner(),
         severity: raw.severity,
         probe: raw.probe.into_inner(),
         field: raw.field.into_inner(),
         requirement: raw.requirement.into_inner(),
-        expected: raw.expected,
+        expected: raw.expected.into(),
         remediation: raw.remediation.into_inner(),
-        reference: raw.reference.into_inner(),
-        source: raw.source,
+        reference: raw.reference.into_inner().into(),
+        source: raw.source.into(),
         community: raw.community,
         filter: raw.filter.map(Spanned::into_inner).unwrap_or_default(),
         params: raw.params.map(Spanned::into_inner).unwrap_or(Value::Null),

@@ -50,7 +50,7 @@ pub fn conflicts(findings: &[Finding], scan: &ScanInfo) -> Vec<Conflict> {
         .filter(|(_, fs)| fs.iter().any(|f| f.status != fs[0].status))
         .map(|((check_id, base), fs)| Conflict {
             check_id: check_id.to_string(),
-            title: fs[0].title.clone(),
+            title: fs[0].title.to_string(),
             area: fs[0].area.clone(),
             subject: base.to_string(),
             sides: fs

@@ -172,6 +172,16 @@ pub trait Probe: Send + Sync {
     fn plans_early(&self) -> bool {
         false
     }
+
+    /// DNS queries this probe will send in its own stage that the configuration alone names
+    /// (the DC locator records of a `--domain`): the runner sends them in the first stage, so
+    /// their answers, or the servers' silence, are known by the time the probe runs.
+    fn read_ahead(
+        &self,
+        _input: &PlanInput<'_>,
+    ) -> Vec<(String, hickory_resolver::proto::rr::RecordType)> {
+        Vec::new()
+    }
 }
 
 /// The probes this version collects.

@@ -5,10 +5,13 @@
 //! from "the server could not say" (SERVFAIL, REFUSED, timeout): only the first is a failure of
 //! the environment, the second is a finding that could not be assessed.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
 
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -82,7 +85,12 @@ pub struct Dns {
     servers: String,
     timeout: Duration,
     heard: Mutex<Heard>,
+    /// Each (name, type) asked in this scan, with its answer once it came.
+    asked: Mutex<HashMap<(String, RecordType), Arc<Answer>>>,
 }
+
+/// A query's answer, filled by the first caller; later callers wait on it.
+type Answer = OnceCell<Result<Outcome, DnsFailure>>;
 
 /// What the servers said so far in this scan. A query that timed out on every attempt while
 /// no other query got any answer means the servers are gone (a frozen DC): later queries are
@@ -147,6 +155,7 @@ impl Dns {
             servers,
             timeout,
             heard: Mutex::default(),
+            asked: Mutex::default(),
         })
     }
 
@@ -155,8 +164,17 @@ impl Dns {
         &self.servers
     }
 
-    /// One query for `name`/`rtype`, retried only when no answer came in time.
+    /// One query for `name`/`rtype`, retried only when no answer came in time. Asked once per
+    /// scan: a second caller (a read-ahead, then the probe) waits on the first one's answer.
     pub async fn query(&self, name: &str, rtype: RecordType) -> Result<Outcome, DnsFailure> {
+        let cell = {
+            let mut asked = self.asked.lock().unwrap_or_else(|e| e.into_inner());
+            asked.entry((normalize(name), rtype)).or_default().clone()
+        };
+        cell.get_or_init(|| self.ask(name, rtype)).await.clone()
+    }
+
+    async fn ask(&self, name: &str, rtype: RecordType) -> Result<Outcome, DnsFailure> {
         let fqdn = format!("{}.", normalize(name));
         let parsed = Name::from_ascii(&fqdn).map_err(|e| DnsFailure {
             kind: FailureKind::Other,
@@ -175,8 +193,9 @@ impl Dns {
                 ),
             });
         }
-        let mut last = None;
-        for _ in 0..ATTEMPTS {
+        let mut tries = 0;
+        while tries < ATTEMPTS {
+            tries += 1;
             // The resolver enforces the timeout; this one only guards against a stuck future.
             let result = tokio::time::timeout(
                 self.timeout + Duration::from_millis(100),
@@ -193,9 +212,14 @@ impl Dns {
                 self.heard().last_answer = Some(Instant::now());
             }
             match class {
-                Err(f) if f == FailureKind::Timeout => last = Some(f),
+                Err(FailureKind::Timeout) => {}
                 Err(kind) => return Err(self.failure(kind, name, rtype, None)),
                 Ok(outcome) => return Ok(outcome),
+            }
+            // Another query found the servers gone while this one waited: no second try.
+            let heard = self.heard();
+            if heard.silent && heard.last_answer.is_none_or(|t| t < started) {
+                break;
             }
         }
         let mut heard = self.heard();
@@ -203,12 +227,7 @@ impl Dns {
             heard.silent = true;
         }
         drop(heard);
-        Err(self.failure(
-            last.unwrap_or(FailureKind::Timeout),
-            name,
-            rtype,
-            Some(ATTEMPTS),
-        ))
+        Err(self.failure(FailureKind::Timeout, name, rtype, Some(tries)))
     }
 
     fn heard(&self) -> std::sync::MutexGuard<'_, Heard> {
@@ -225,10 +244,13 @@ impl Dns {
         let name = normalize(name);
         let message = match kind {
             FailureKind::Timeout => format!(
-                "timeout: no answer from {} within {} for {name} {rtype} (tried {} times)",
+                "timeout: no answer from {} within {} for {name} {rtype} ({})",
                 self.servers,
                 humantime::format_duration(self.timeout),
-                tries.unwrap_or(1)
+                match tries.unwrap_or(1) {
+                    1 => "tried once; the servers answered no other query meanwhile".to_string(),
+                    n => format!("tried {n} times"),
+                }
             ),
             FailureKind::ServFail => {
                 format!("SERVFAIL from {} for {name} {rtype}", self.servers)

@@ -104,6 +104,28 @@ impl Judging<'_> {
     }
 }
 
+/// Findings with their annotations, moved from the back so the findings' buffer gives its
+/// memory back as the new one fills: at 100,000 findings both are never whole at once.
+fn annotate(
+    mut findings: Vec<Finding>,
+    mut changes: Vec<Option<Change>>,
+    mut marks: Vec<Option<Applied>>,
+) -> Vec<ReportFinding> {
+    let mut out = Vec::with_capacity(findings.len());
+    while let Some(finding) = findings.pop() {
+        out.push(ReportFinding {
+            finding,
+            change: changes.pop().flatten(),
+            exception: marks.pop().flatten(),
+        });
+        if findings.len() % 4096 == 0 {
+            findings.shrink_to_fit();
+        }
+    }
+    out.reverse();
+    out
+}
+
 impl Report {
     /// Judges a set of observations with the catalog on the given day, without re-run inputs.
     pub fn build(
@@ -139,15 +161,7 @@ impl Report {
             None => (vec![None; findings.len()], None),
         };
         let conflicts = conflicts::conflicts(&findings, &set.scan);
-        let findings: Vec<ReportFinding> = findings
-            .into_iter()
-            .zip(changes.into_iter().zip(marks))
-            .map(|(finding, (change, exception))| ReportFinding {
-                finding,
-                change,
-                exception,
-            })
-            .collect();
+        let findings = annotate(findings, changes, marks);
         // An accepted risk does not block readiness; it stays visible in the report.
         let mut verdict = Verdict::of(
             findings

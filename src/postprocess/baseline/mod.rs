@@ -153,7 +153,7 @@ impl SnapshotFinding {
             check_id: f.check_id.clone(),
             subject: f.subject.clone(),
             status: f.status,
-            title: f.title.clone(),
+            title: f.title.to_string(),
             area: f.area.clone(),
         }
     }

@@ -97,6 +97,13 @@ impl Probe for DnsSrv {
         out
     }
 
+    fn read_ahead(&self, input: &PlanInput<'_>) -> Vec<(String, RecordType)> {
+        self.plan(input)
+            .into_iter()
+            .map(|r| (r.subject, RecordType::SRV))
+            .collect()
+    }
+
     async fn observe(
         &self,
         req: &Request,

@@ -186,6 +186,14 @@ impl ReadOnlyLdap {
                 )
             })?
             .map_err(|e| match e {
+                // ldap3's own timeout (the same length) may fire first: as silent as above.
+                LdapError::Timeout { .. } => {
+                    ctx.services.mark_silent(addr);
+                    ReadError::Failed(format!(
+                        "{place}: no LDAP answer within {}",
+                        humantime::format_duration(ctx.timeout)
+                    ))
+                }
                 // The StartTLS answer is read in a task of ldap3's own: dropped unanswered,
                 // it panicked on the answer.
                 LdapError::ResultRecv { .. } => ReadError::Failed(format!("{place}: {MALFORMED}")),
