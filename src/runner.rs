@@ -95,8 +95,8 @@ pub async fn collect(
         progress: bar.clone(),
     });
     let limit = Arc::new(Semaphore::new(config.concurrency));
-    // One semaphore per host (the request's `host` field), shared across stages and probes.
-    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    // Slots per host (the request's `host` field), shared across stages and probes.
+    let mut per_host: HashMap<String, Arc<HostSlots>> = HashMap::new();
     let mut observations: Vec<Observation> = Vec::new();
 
     let stages: BTreeSet<u8> = probes.iter().map(|p| p.spec().stage).collect();
@@ -137,7 +137,21 @@ pub async fn collect(
             requests.sort_by(|a, b| natural_cmp(&a.subject, &b.subject));
             requests.dedup_by(|a, b| a.subject == b.subject);
             if probe.plans_early() {
-                requests.retain(|r| !asked_already(&mut observations, name, r));
+                // By subject: 10,000 ports planned early are not each compared with 10,000
+                // observations.
+                let done: HashMap<String, usize> = observations
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| o.probe == name)
+                    .map(|(i, o)| (o.subject.clone(), i))
+                    .collect();
+                requests.retain(|r| match done.get(&r.subject) {
+                    Some(&i) => {
+                        join_roles(&mut observations[i], r);
+                        false
+                    }
+                    None => true,
+                });
             }
             bar.inc_length(requests.len() as u64);
             for request in requests {
@@ -167,22 +181,36 @@ pub async fn collect(
                     break;
                 };
                 let name = probe.spec().name;
-                let host_limit = host_key(&request).map(|h| {
+                let host = host_key(&request).map(|h| {
                     per_host
                         .entry(h)
-                        .or_insert_with(|| Arc::new(Semaphore::new(config.per_host.max(1))))
+                        .or_insert_with(|| {
+                            Arc::new(HostSlots {
+                                slots: Arc::new(Semaphore::new(config.per_host.max(1))),
+                                rtt: std::sync::Mutex::default(),
+                            })
+                        })
                         .clone()
                 });
                 let (ctx, limit, bar) = (ctx.clone(), limit.clone(), bar.clone());
-                let hold = probe
-                    .frees_host_slot_when_slow()
-                    .then(|| slot_hold(config.timeout));
+                let frees = probe.frees_host_slot_when_slow();
+                let timeout = config.timeout;
                 tasks.spawn(async move {
                     // Host first, then global: a task waiting on a busy host holds no global slot.
-                    let host_permit = match host_limit {
-                        Some(h) => Some(h.acquire_owned().await.expect("semaphore never closed")),
+                    let host_permit = match &host {
+                        Some(h) => Some(
+                            h.slots
+                                .clone()
+                                .acquire_owned()
+                                .await
+                                .expect("semaphore never closed"),
+                        ),
                         None => None,
                     };
+                    let hold = host
+                        .as_ref()
+                        .filter(|_| frees)
+                        .map(|h| h.rtt.lock().map(|r| r.hold(timeout)).unwrap_or(timeout));
                     let _permit = limit.acquire_owned().await.expect("semaphore never closed");
                     tracing::info!(probe = name, subject = %request.subject, "probing");
                     let started = std::time::Instant::now();
@@ -200,6 +228,13 @@ pub async fn collect(
                         }
                         (_, _permit) => observe.await,
                     };
+                    // Answered within half the timeout: a sample of the host's answer time.
+                    let took = started.elapsed();
+                    if let (Some(h), true) = (host.as_ref().filter(|_| frees), took < timeout / 2) {
+                        if let Ok(mut rtt) = h.rtt.lock() {
+                            rtt.sample(took);
+                        }
+                    }
                     bar.inc(1);
                     match &answer {
                         Ok(_) => tracing::info!(probe = name, subject = %request.subject, took = ?started.elapsed(), "observed"),
@@ -263,15 +298,9 @@ fn read_ahead(
     tasks
 }
 
-/// Whether `probe` observed `request`'s subject in an earlier stage; if so, roles the request
-/// adds (a host found again in another role) join that observation.
-fn asked_already(observations: &mut [Observation], probe: &str, request: &Request) -> bool {
-    let Some(done) = observations
-        .iter_mut()
-        .find(|o| o.probe == probe && o.subject == request.subject)
-    else {
-        return false;
-    };
+/// A request for a subject observed in an earlier stage: the roles it adds (a host found
+/// again in another role) join that observation.
+fn join_roles(done: &mut Observation, request: &Request) {
     if let (Some(serde_json::Value::Array(new)), Some(serde_json::Value::Array(had))) =
         (request.fields.get("roles"), done.fields.get_mut("roles"))
     {
@@ -281,14 +310,47 @@ fn asked_already(observations: &mut [Observation], probe: &str, request: &Reques
             }
         }
     }
-    true
 }
 
-/// How long an unanswered connect keeps its host slot: a tenth of the timeout, at least 100 ms
-/// (a LAN answers within milliseconds; a WAN DC that needs longer may see more than
-/// `--per-host` connects at once, each of them still unanswered).
-fn slot_hold(timeout: std::time::Duration) -> std::time::Duration {
-    (timeout / 10).max(std::time::Duration::from_millis(100))
+/// One host's share of the scan: its `--per-host` slots, and how fast it answers.
+struct HostSlots {
+    slots: Arc<Semaphore>,
+    rtt: std::sync::Mutex<Rtt>,
+}
+
+/// Smoothed answer time of a host's connects and its variation (RFC 6298's estimator, as TCP
+/// and nmap keep it).
+#[derive(Default)]
+struct Rtt {
+    srtt: Option<Duration>,
+    rttvar: Duration,
+}
+
+impl Rtt {
+    fn sample(&mut self, r: Duration) {
+        match self.srtt {
+            None => {
+                self.srtt = Some(r);
+                self.rttvar = r / 2;
+            }
+            Some(s) => {
+                self.rttvar = (self.rttvar * 3 + s.abs_diff(r)) / 4;
+                self.srtt = Some((s * 7 + r) / 8);
+            }
+        }
+    }
+
+    /// How long an unanswered connect keeps its host slot: the host's usual answer time and
+    /// four variations (at least 10 ms, at most a tenth of the timeout); a tenth of the
+    /// timeout (at least 100 ms) until the host has answered. Past that it is likely filtered,
+    /// and waiting on it must not hold back the host's other ports.
+    fn hold(&self, timeout: Duration) -> Duration {
+        let most = (timeout / 10).max(Duration::from_millis(100));
+        match self.srtt {
+            None => most,
+            Some(s) => (s + self.rttvar * 4).clamp(Duration::from_millis(10), most),
+        }
+    }
 }
 
 /// Observations by probe, then subject with numbers as numbers (ports 389, 445, 3268).

@@ -16,7 +16,9 @@ pub use settings::{Given, Origin, Settings};
 use crate::vocab::{DEFAULT_SCOPES, SCOPES};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
-pub const DEFAULT_CONCURRENCY: usize = 64;
+/// Probes in flight: a filtered port holds one for a whole timeout, so this bounds how many
+/// filtered ports are waited on at once (and the sockets open: well under a 1,024 file limit).
+pub const DEFAULT_CONCURRENCY: usize = 256;
 pub const DEFAULT_PER_HOST: usize = 8;
 /// Entries per page of the synchronization pass's paged search (AD's default MaxPageSize; a DC
 /// returns at most its own MaxPageSize per page whatever is asked).
