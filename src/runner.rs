@@ -460,3 +460,35 @@ fn progress_bar(show: bool) -> ProgressBar {
     }
     bar
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn an_unanswered_connect_holds_its_slot_for_the_hosts_answer_time() {
+        let timeout = Duration::from_secs(3);
+        let mut rtt = Rtt::default();
+        // Nothing heard yet: a tenth of the timeout, at least 100 ms.
+        assert_eq!(rtt.hold(timeout), 300 * MS);
+        assert_eq!(rtt.hold(500 * MS), 100 * MS);
+        // A LAN host answering in a millisecond: the 10 ms floor.
+        for _ in 0..20 {
+            rtt.sample(MS);
+        }
+        assert_eq!(rtt.hold(timeout), 10 * MS);
+        // A WAN host at 40 ms with some jitter: its time and four variations.
+        let mut wan = Rtt::default();
+        for r in [40, 50, 30, 40, 45, 35] {
+            wan.sample(r * MS);
+        }
+        let hold = wan.hold(timeout);
+        assert!(hold > 40 * MS && hold < 120 * MS, "{hold:?}");
+        // Never more than a tenth of the timeout.
+        let mut slow = Rtt::default();
+        slow.sample(900 * MS);
+        assert_eq!(slow.hold(timeout), 300 * MS);
+    }
+}
