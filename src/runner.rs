@@ -104,13 +104,7 @@ pub async fn collect(
     // Dropped (aborted) when the scan ends; the probes read their answers through the resolver.
     let _read_ahead = read_ahead(&ctx, catalog, probes);
     for stage in stages {
-        // Earlier stages may bring in a scope (a ConfigMgr site found in AD).
-        let scopes = effective_scopes(&config, &observations);
-        let in_scope: Vec<&Check> = catalog
-            .checks
-            .iter()
-            .filter(|c| c.scopes.iter().any(|s| scopes.contains(s)))
-            .collect();
+        let in_scope = checks_in_scope(catalog, &config, &observations);
         // This stage's requests, taken host by host in turn, so a window of running tasks
         // covers every host and a busy one does not hold the others back.
         let mut by_host: BTreeMap<Option<String>, VecDeque<Queued>> = BTreeMap::new();
@@ -120,14 +114,9 @@ pub async fn collect(
             .filter(|p| p.spec().stage == stage || early(p))
         {
             let name = probe.spec().name;
-            let checks: Vec<Ask<'_>> = in_scope
-                .iter()
-                .filter(|c| c.probe == name)
-                .map(|c| c.ask())
-                .collect();
-            if !needed(name, &in_scope, probes) && !discovers(name, catalog, probes) {
+            let Some(checks) = asks(name, &in_scope, catalog, probes) else {
                 continue;
-            }
+            };
             let mut requests = probe.plan(&PlanInput {
                 config: &config,
                 checks: &checks,
@@ -256,6 +245,40 @@ pub async fn collect(
     observations
 }
 
+/// The checks in scope; earlier stages may bring in a scope (a ConfigMgr site found in AD).
+fn checks_in_scope<'c>(
+    catalog: &'c Catalog,
+    config: &ScanConfig,
+    observations: &[Observation],
+) -> Vec<&'c Check> {
+    let scopes = effective_scopes(config, observations);
+    catalog
+        .checks
+        .iter()
+        .filter(|c| c.scopes.iter().any(|s| scopes.contains(s)))
+        .collect()
+}
+
+/// What the in-scope checks ask of probe `name`, or None when nothing needs the probe (no
+/// check reads it, and it discovers nothing another probe needs).
+fn asks<'c>(
+    name: &str,
+    in_scope: &[&'c Check],
+    catalog: &Catalog,
+    probes: &[Arc<dyn Probe>],
+) -> Option<Vec<Ask<'c>>> {
+    if !needed(name, in_scope, probes) && !discovers(name, catalog, probes) {
+        return None;
+    }
+    Some(
+        in_scope
+            .iter()
+            .filter(|c| c.probe == name)
+            .map(|c| c.ask())
+            .collect(),
+    )
+}
+
 /// Sends the DNS queries later stages will need that the configuration alone names, at once:
 /// a DNS server that is down then costs its timeouts beside the first stage's, not after it.
 fn read_ahead(
@@ -267,22 +290,11 @@ fn read_ahead(
     let Ok(dns) = ctx.services.dns() else {
         return tasks;
     };
-    let scopes = effective_scopes(&ctx.config, &[]);
-    let in_scope: Vec<&Check> = catalog
-        .checks
-        .iter()
-        .filter(|c| c.scopes.iter().any(|s| scopes.contains(s)))
-        .collect();
+    let in_scope = checks_in_scope(catalog, &ctx.config, &[]);
     for probe in probes {
-        let name = probe.spec().name;
-        if !needed(name, &in_scope, probes) && !discovers(name, catalog, probes) {
+        let Some(checks) = asks(probe.spec().name, &in_scope, catalog, probes) else {
             continue;
-        }
-        let checks: Vec<Ask<'_>> = in_scope
-            .iter()
-            .filter(|c| c.probe == name)
-            .map(|c| c.ask())
-            .collect();
+        };
         let input = PlanInput {
             config: &ctx.config,
             checks: &checks,
