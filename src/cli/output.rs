@@ -158,10 +158,15 @@ pub fn finish(
     if !quiet {
         print_summary(&report, &written);
     }
-    if rerun.fail_on_regression && report.regressions() > 0 {
-        return Ok(Exit::NotReady);
-    }
-    Ok(report.verdict.into())
+    let exit = if rerun.fail_on_regression && report.regressions() > 0 {
+        Exit::NotReady
+    } else {
+        report.verdict.into()
+    };
+    // The process ends next: freeing every finding and observation one by one only delays
+    // it (a tenth of a second at 100,000).
+    std::mem::forget(report);
+    Ok(exit)
 }
 
 fn print_summary(report: &Report, written: &[PathBuf]) {

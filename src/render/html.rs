@@ -92,13 +92,13 @@ impl Format for Html {
         "report.html"
     }
 
-    fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
+    fn write(&self, view: &View<'_>, out: &mut dyn std::io::Write) -> Result<(), RenderError> {
         let page = Page {
             context: view.context(),
             style: STYLE,
             script: SCRIPT,
             csp: content_security_policy(),
         };
-        super::render_with(compiled(), "report.html.hbs", &page)
+        super::render_with(compiled(), "report.html.hbs", &page, out)
     }
 }

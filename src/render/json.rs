@@ -1,21 +1,8 @@
 //! report.json, for machines and for `evaluate`.
 
 use super::{Format, FormatName, RenderError, View};
-use crate::report::Report;
 
 pub struct Json;
-
-pub fn to_text(report: &Report) -> Result<String, RenderError> {
-    serde_json::to_string_pretty(report)
-        .map(|mut s| {
-            s.push('\n');
-            s
-        })
-        .map_err(|e| RenderError::Template {
-            name: "report.json".into(),
-            message: e.to_string(),
-        })
-}
 
 impl Format for Json {
     fn name(&self) -> &'static str {
@@ -30,7 +17,12 @@ impl Format for Json {
         "report.json"
     }
 
-    fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
-        to_text(view.report)
+    fn write(&self, view: &View<'_>, out: &mut dyn std::io::Write) -> Result<(), RenderError> {
+        let err = |e: &dyn std::fmt::Display| RenderError::Template {
+            name: "report.json".into(),
+            message: e.to_string(),
+        };
+        serde_json::to_writer_pretty(&mut *out, view.report).map_err(|e| err(&e))?;
+        out.write_all(b"\n").map_err(|e| err(&e))
     }
 }

@@ -64,7 +64,8 @@ impl Format for Junit {
         "junit.xml"
     }
 
-    fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
+    // Built as text, then written: JUnit is for CI systems, not a default format.
+    fn write(&self, view: &View<'_>, sink: &mut dyn std::io::Write) -> Result<(), RenderError> {
         let r = view.report;
         let mut areas: BTreeMap<&str, Vec<&ReportFinding>> = BTreeMap::new();
         for f in &r.findings {
@@ -159,6 +160,10 @@ impl Format for Junit {
             out.push_str("  </testsuite>\n");
         }
         out.push_str("</testsuites>\n");
-        Ok(out)
+        sink.write_all(out.as_bytes())
+            .map_err(|e| RenderError::Template {
+                name: "junit.xml".into(),
+                message: e.to_string(),
+            })
     }
 }

@@ -44,8 +44,8 @@ impl Format for Markdown {
         "report.md"
     }
 
-    fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
-        super::render_with(compiled(), "report.md.hbs", &view.context())
+    fn write(&self, view: &View<'_>, out: &mut dyn std::io::Write) -> Result<(), RenderError> {
+        super::render_with(compiled(), "report.md.hbs", &view.context(), out)
     }
 }
 

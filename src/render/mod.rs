@@ -98,7 +98,18 @@ pub trait Format {
     fn kind(&self) -> FormatName;
     /// File written into `--out`.
     fn file_name(&self) -> &'static str;
-    fn render(&self, view: &View<'_>) -> Result<String, RenderError>;
+    /// Writes the format to `out` as it renders, so a large report is never held as text.
+    fn write(&self, view: &View<'_>, out: &mut dyn std::io::Write) -> Result<(), RenderError>;
+
+    /// The whole output as text (tests).
+    fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
+        let mut out = Vec::new();
+        self.write(view, &mut out)?;
+        String::from_utf8(out).map_err(|e| RenderError::Template {
+            name: self.file_name().into(),
+            message: e.to_string(),
+        })
+    }
 }
 
 /// A layout's templates, compiled on first use and kept for the run: the main template
@@ -121,21 +132,47 @@ fn compile(
     Ok(hb)
 }
 
-/// Renders a compiled layout with a context.
+/// Renders a compiled layout with a context into `out`.
 fn render_with<T: serde::Serialize>(
     compiled: &Result<handlebars::Handlebars<'static>, String>,
     file: &str,
     context: &T,
-) -> Result<String, RenderError> {
+    out: &mut dyn std::io::Write,
+) -> Result<(), RenderError> {
     let hb = compiled.as_ref().map_err(|e| RenderError::Template {
         name: file.into(),
         message: e.clone(),
     })?;
-    hb.render("main", context)
+    hb.render_to_write("main", context, out)
         .map_err(|e| RenderError::Template {
             name: file.into(),
             message: e.to_string(),
         })
+}
+
+/// A writer that keeps the first error of the one it wraps: a format reports a failed write
+/// in its own terms (a template or CSV error), and the file's error is the one to show.
+struct Watched<'w> {
+    inner: &'w mut dyn std::io::Write,
+    failed: Option<std::io::Error>,
+}
+
+impl std::io::Write for Watched<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| self.keep(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| self.keep(e))
+    }
+}
+
+impl Watched<'_> {
+    fn keep(&mut self, e: &std::io::Error) {
+        if self.failed.is_none() {
+            self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
+        }
+    }
 }
 
 pub fn formats() -> Vec<Box<dyn Format>> {
@@ -197,8 +234,12 @@ pub fn write_all(
             inner: sink,
             hash: <sha2::Sha256 as sha2::Digest>::new(),
         };
-        serde_json::to_writer_pretty(&mut out, report).map_err(std::io::Error::other)?;
-        std::io::Write::write_all(&mut out, b"\n")?;
+        // Buffered before the hash: serde writes a few bytes at a time.
+        let mut chunks = std::io::BufWriter::with_capacity(64 * 1024, &mut out);
+        serde_json::to_writer_pretty(&mut chunks, report).map_err(std::io::Error::other)?;
+        std::io::Write::write_all(&mut chunks, b"\n")?;
+        std::io::Write::flush(&mut chunks)?;
+        drop(chunks);
         digest = sha2::Digest::finalize(out.hash).to_vec();
         Ok(())
     };
@@ -212,11 +253,72 @@ pub fn write_all(
     for format in formats().iter().filter(|f| chosen.contains(&f.kind())) {
         let path = dir.join(format.file_name());
         if format.kind() != FormatName::Json {
-            let text = format.render(&view)?;
-            crate::files::write_new(&path, |w| w.write_all(text.as_bytes()))
-                .map_err(|e| write_err(&path, e))?;
+            let mut render_error = None;
+            let done = crate::files::write_new(&path, |w| {
+                let mut out = Watched {
+                    inner: w,
+                    failed: None,
+                };
+                format.write(&view, &mut out).map_err(|e| {
+                    out.failed.take().unwrap_or_else(|| {
+                        render_error = Some(e);
+                        std::io::Error::other("not rendered")
+                    })
+                })
+            });
+            if let Some(e) = render_error {
+                return Err(e);
+            }
+            done.map_err(|e| write_err(&path, e))?;
         }
         written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Watched;
+    use std::io::Write;
+
+    /// A disk that is full after `room` bytes.
+    struct Full {
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    "no space left on device",
+                ));
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_first_failed_write_is_kept_for_the_error_message() {
+        let mut disk = Full { room: 4 };
+        let mut out = Watched {
+            inner: &mut disk,
+            failed: None,
+        };
+        let wrote = out.write_all(b"<html>");
+        assert_eq!(
+            wrote.map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::StorageFull)
+        );
+        let _ = out.write_all(b"again");
+        let kept = out.failed.expect("the failure is kept");
+        assert_eq!(kept.kind(), std::io::ErrorKind::StorageFull);
+        assert_eq!(kept.to_string(), "no space left on device");
+    }
 }

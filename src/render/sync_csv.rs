@@ -33,15 +33,16 @@ impl Format for SyncCsv {
         "sync-errors.csv"
     }
 
-    fn render(&self, view: &View<'_>) -> Result<String, RenderError> {
+    fn write(&self, view: &View<'_>, out: &mut dyn std::io::Write) -> Result<(), RenderError> {
         let err = |e: &dyn std::fmt::Display| RenderError::Template {
             name: "sync-errors.csv".into(),
             message: e.to_string(),
         };
+        out.write_all("\u{feff}".as_bytes()).map_err(|e| err(&e))?;
         let mut w = csv::WriterBuilder::new()
             .quote_style(csv::QuoteStyle::Always)
             .terminator(csv::Terminator::CRLF)
-            .from_writer(Vec::new());
+            .from_writer(out);
         w.write_record(HEADER).map_err(|e| err(&e))?;
         let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         for o in view
@@ -68,8 +69,6 @@ impl Format for SyncCsv {
                     .map_err(|e| err(&e))?;
             }
         }
-        let bytes = w.into_inner().map_err(|e| err(&e))?;
-        let text = String::from_utf8(bytes).map_err(|e| err(&e))?;
-        Ok(format!("\u{feff}{text}"))
+        w.flush().map_err(|e| err(&e))
     }
 }
