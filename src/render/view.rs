@@ -240,6 +240,8 @@ impl<'a> Context<'a> {
         let number_of = |id: &str| items.iter().find(|i| i.check_id == id).map(|i| i.number);
         let item_view = |i: &Item<'a>| {
             let first = i.findings[0];
+            let shown = &i.findings[..listed(i.findings.len())];
+            let left_out = i.findings.len() - shown.len();
             ItemView {
                 number: i.number,
                 check_id: i.check_id,
@@ -258,13 +260,9 @@ impl<'a> Context<'a> {
                 blocked_by: i.blocked_by.clone(),
                 blocked_by_many: i.blocked_by.len() > 1,
                 subject_count: i.findings.len(),
-                findings: i.findings[..listed(i.findings.len())]
-                    .iter()
-                    .map(|f| FindingView::of(f, None))
-                    .collect(),
-                more_subjects: i.findings.len() - listed(i.findings.len()),
-                rows: listed(i.findings.len())
-                    + usize::from(listed(i.findings.len()) < i.findings.len()),
+                findings: shown.iter().map(|f| FindingView::of(f, None)).collect(),
+                more_subjects: left_out,
+                rows: shown.len() + usize::from(left_out > 0),
             }
         };
         // Consecutive items of one team form a group; dependencies may split a team in two.
